@@ -1,0 +1,6 @@
+"""CLI commands, one module each; each module adds its command(s) to formcheck.cli.app.
+
+Add a new command module to the import list below.
+"""
+
+from formcheck.commands import drills_cmd  # noqa: F401

@@ -1,0 +1,1 @@
+"""Session reports: the JSON contract of SPEC.md, and richer CSV/HTML views of it."""
