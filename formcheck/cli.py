@@ -23,7 +23,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debu
 
 
 # Commands live in their own modules and register themselves on `app` when imported.
-from formcheck import commands  # noqa: E402,F401
+from formcheck import commands  # noqa: F401
 
 
 def main() -> None:
