@@ -191,3 +191,10 @@ class Analyser(ABC):
     @abstractmethod
     def status(self) -> LiveStatus:
         """What the overlay shows now."""
+
+    def values(self) -> dict[str, float]:
+        """The drill's measurements on the latest frame (NaN when not measurable), named in
+        snake_case with units (pelvic_drop_deg, heel_lift_cm...). One CSV row per frame, the
+        report's plots, and the accuracy benchmark (compared with synth truth of the same
+        name) read these."""
+        return {}
