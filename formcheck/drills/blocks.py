@@ -14,6 +14,10 @@ from formcheck.cues import cue_message
 from formcheck.events import Event
 
 
+# Timing comparisons allow this much float error, so 12 frames at 30 fps count as 0.4 s.
+_EPS_S = 1e-6
+
+
 def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
@@ -68,11 +72,14 @@ class FaultDetector:
 
     def update(self, t: float, value: float | None) -> list[Event]:
         out: list[Event] = []
-        if not _finite(value):
-            if self.active and self._last_seen_t is not None and t - self._last_seen_t > self.max_gap_s:
+        # A reading gap longer than max_gap_s (lost pose, or timestamps that jump ahead)
+        # ends an active cue where it was last seen, and breaks a raw-on run: the fault
+        # must be seen for min_on_s again on fresh readings before it shows.
+        if self._last_seen_t is not None and t - self._last_seen_t > self.max_gap_s:
+            if self.active:
                 out.append(self._close(self._last_seen_t))
-            if self._last_seen_t is not None and t - self._last_seen_t > self.max_gap_s:
-                self._raw_since = None
+            self._raw_since = None
+        if not _finite(value):
             return out
         v = float(value)  # type: ignore[arg-type]
         self._last_seen_t = t
@@ -81,7 +88,7 @@ class FaultDetector:
                 if self._raw_since is None:
                     self._raw_since, self._run_peak = t, v
                 self._run_peak = self._worse(self._run_peak, v)
-                if t - self._raw_since >= self.min_on_s:
+                if t - self._raw_since >= self.min_on_s - _EPS_S:
                     self.active, self.onset_t, self.peak = True, self._raw_since, self._run_peak
                     self._clear_since = None
             else:
@@ -91,11 +98,17 @@ class FaultDetector:
             if self._is_off(v):
                 if self._clear_since is None:
                     self._clear_since = t
-                if t - self._clear_since >= self.min_off_s:
+                if t - self._clear_since >= self.min_off_s - _EPS_S:
                     out.append(self._close(self._clear_since))
             else:
                 self._clear_since = None
         return out
+
+    def reset(self) -> None:
+        """Forget a pending (not yet active) fault run, e.g. when the measured side changes."""
+        if not self.active:
+            self._raw_since = None
+            self._run_peak = float("nan")
 
     def _close(self, t_end: float) -> Event:
         ev = Event(t_s=float(self.onset_t if self.onset_t is not None else t_end), code=self.code,
@@ -119,8 +132,11 @@ class HoldTimer:
     A hold starts when the person gets into position and ends once they have been out of
     it for `leave_grace_s`. Good-form time accumulates only while in position, with good
     form, and with a reading; a frame gap longer than `max_step_s` adds nothing (a lost
-    pose never counts as holding). Holds shorter than `min_hold_s` (passing through the
-    position) are dropped. `paused` says the hold is on but the clock is stopped.
+    pose never counts as holding). A lost reading pauses the hold rather than ending it,
+    for up to `lost_grace_s` (someone who briefly turns out of view is still holding);
+    after that the hold ends where it was last seen in position. Holds shorter than
+    `min_hold_s` (passing through the position) are dropped. `paused` says the hold is on
+    but the clock is stopped.
     """
 
     code: str = "hold"
@@ -129,6 +145,7 @@ class HoldTimer:
     min_hold_s: float = 3.0
     max_step_s: float = 0.25
     side: str | None = None
+    lost_grace_s: float = 3.0
 
     in_hold: bool = field(default=False, init=False)
     paused: bool = field(default=False, init=False)
@@ -147,18 +164,19 @@ class HoldTimer:
                 self.in_hold, self.start_t, self.good_s = True, t, 0.0
                 dt = 0.0
             self._last_in_t = t
-            if good_form and 0.0 < dt <= self.max_step_s:
+            if good_form and 0.0 < dt <= self.max_step_s + _EPS_S:
                 self.good_s += dt
             self.paused = not good_form
         elif self.in_hold:
             self.paused = True
-            if self._last_in_t is not None and t - self._last_in_t >= self.leave_grace_s:
+            grace = self.leave_grace_s if reading else max(self.lost_grace_s, self.leave_grace_s)
+            if self._last_in_t is not None and t - self._last_in_t >= grace - _EPS_S:
                 out += self._end(self._last_in_t)
         return out
 
     def _end(self, t_end: float) -> list[Event]:
         self.in_hold, self.paused = False, False
-        if t_end - self.start_t < self.min_hold_s:
+        if t_end - self.start_t < self.min_hold_s - _EPS_S:
             return []
         ev = Event(t_s=self.start_t, code=self.code, kind="hold",
                    message=f"Held {self.good_s:.1f} s of {self.target_s:.0f} s with good form",
@@ -184,7 +202,7 @@ class Counter:
     last_t: float | None = field(default=None, init=False)
 
     def try_count(self, t: float) -> bool:
-        if self.last_t is not None and t - self.last_t < self.refractory_s:
+        if self.last_t is not None and t - self.last_t < self.refractory_s - _EPS_S:
             return False
         self.count += 1
         self.last_t = t
@@ -243,6 +261,11 @@ class SetTracker:
 
     def remaining(self, side: str | None) -> int:
         return max(0, self.sets_per_side - self.sets_done(side))
+
+    def rests_s(self) -> list[float]:
+        """Rest before each set after the first: the gap since the previous set ended."""
+        sets = self.all_sets()
+        return [round(b.t_s - a.t_end_s, 3) for a, b in zip(sets, sets[1:]) if a.t_end_s is not None]
 
     def all_sets(self) -> list[SetRecord]:
         return self.sets + ([self.current] if self.current is not None else [])
