@@ -190,7 +190,7 @@ def _aligned_buffer_type():
     from mediapipe.tasks.metadata import schema_py_generated as sc
 
     class AlignedBufferT(sc.BufferT):
-        def Pack(self, builder):  # noqa: N802 (flatbuffers' naming)
+        def Pack(self, builder):  # flatbuffers' naming
             data_off = None
             if self.data is not None:
                 raw = bytes(self.data)
@@ -348,7 +348,7 @@ def _find(root: Path, name: str) -> Path | None:
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
     log.info("running %s", " ".join(cmd))
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, check=False, cwd=cwd, capture_output=True, text=True, timeout=900)
     except FileNotFoundError as exc:
         raise ModelError(f"cannot {what}: {cmd[0]} is not installed") from exc
     except subprocess.TimeoutExpired as exc:

@@ -1,0 +1,428 @@
+"""PoseEstimator: MediaPipe Pose Landmarker (Tasks API) behind one small interface.
+
+This is the only module in formcheck that imports mediapipe. Everything downstream sees
+PoseFrames: image landmarks in pixels, world landmarks in metres, visibility, the source's
+own timestamp.
+
+- `PoseEstimator` runs the landmarker synchronously in VIDEO mode (files, image folders,
+  recordings), so every frame is analysed and tracking carries over between frames.
+- `LivePoseEstimator` is for the webcam: a worker thread runs a PoseEstimator on the newest
+  submitted frame only; frames that arrive while it is busy replace the waiting one and are
+  dropped, so latency never grows. (MediaPipe's LIVE_STREAM mode would drop frames too, but
+  hands results back on its own thread through a C callback; a worker thread of ours keeps
+  one code path for files and camera, the same person selection, and errors we can re-raise.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+from formcheck.errors import ModelError
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import LM, NUM_LANDMARKS
+from formcheck.pose.models import DEFAULT_MODEL, model_label, resolve_model
+
+log = logging.getLogger(__name__)
+
+# Luma is measured on every LUMA_STEP-th pixel each way: a 720p frame becomes 90x160, plenty
+# for a mean brightness and far cheaper than converting the whole frame.
+LUMA_STEP = 8
+
+_TORSO = (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP)
+
+
+def frame_luma(image_bgr: np.ndarray) -> float:
+    """Mean grey level (0..255, ITU-R BT.601 weights) of a BGR or grey frame, on a subsample."""
+    small = np.asarray(image_bgr)[::LUMA_STEP, ::LUMA_STEP]
+    if small.ndim == 2:
+        return float(small.mean())
+    b, g, r = (small[..., i].mean() for i in range(3))
+    return float(0.114 * b + 0.587 * g + 0.299 * r)
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the analysed person
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One pose the model found: where it is and how big (pixels)."""
+
+    centre: np.ndarray  # (2,)
+    box: np.ndarray  # (4,) x0, y0, x1, y1 of the landmarks inside the image
+    size: float  # the box's longer side
+
+    @classmethod
+    def from_image_landmarks(cls, image: np.ndarray, width: int, height: int) -> Candidate | None:
+        xy = image[:, :2]
+        ok = np.isfinite(xy).all(axis=1)
+        if not ok.any():
+            return None
+        pts = np.clip(xy[ok], [0, 0], [width, height])
+        box = np.array([*pts.min(axis=0), *pts.max(axis=0)])
+        torso = xy[list(_TORSO)]
+        torso = torso[np.isfinite(torso).all(axis=1)]
+        # The torso centre moves least when arms and legs swing, so it tracks best.
+        centre = torso.mean(axis=0) if len(torso) else pts.mean(axis=0)
+        return cls(centre, box, float(max(box[2] - box[0], box[3] - box[1], 1.0)))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class PersonSelector:
+    """Chooses one person per frame and keeps choosing the same one.
+
+    At the start (and after the person has been gone longer than `reacquire_after_s`) the
+    largest, most central person is chosen. After that, only a pose that overlaps the previous
+    choice (box IoU >= `min_iou`) or whose torso centre moved less than `max_step` body sizes is
+    accepted, the nearest one winning; if none qualifies the frame has nobody, rather than
+    handing the analysis to the person beside them.
+    """
+
+    def __init__(self, min_iou: float = 0.3, max_step: float = 0.25, reacquire_after_s: float = 1.0):
+        # 0.25 body sizes per frame: far more than a hop moves at 15 fps or more, less than
+        # the gap between two people standing side by side.
+        self.min_iou = min_iou
+        self.max_step = max_step
+        self.reacquire_after_s = reacquire_after_s
+        self._last: Candidate | None = None
+        self._last_t: float | None = None
+
+    def reset(self) -> None:
+        self._last, self._last_t = None, None
+
+    def choose(self, candidates: list[Candidate | None], width: int, height: int, t_s: float) -> int | None:
+        """Index of the analysed person among `candidates`, or None."""
+        valid = [(i, c) for i, c in enumerate(candidates) if c is not None]
+        if not valid:
+            return None
+        last = self._last
+        gone_long = self._last_t is not None and t_s - self._last_t > self.reacquire_after_s
+        if last is None:
+            pick = self._largest_central(valid, width, height)
+        elif gone_long:
+            # They were away a while: take whoever is nearest where they were last seen.
+            pick = min(valid, key=lambda ic: float(np.linalg.norm(ic[1].centre - last.centre)))[0]
+        else:
+            pick = None
+            best = np.inf
+            for i, c in valid:
+                step = float(np.linalg.norm(c.centre - last.centre)) / last.size
+                if (_iou(c.box, last.box) >= self.min_iou or step <= self.max_step) and step < best:
+                    pick, best = i, step
+            if pick is None:
+                return None
+        self._last, self._last_t = candidates[pick], t_s
+        return pick
+
+    @staticmethod
+    def _largest_central(valid: list[tuple[int, Candidate]], width: int, height: int) -> int:
+        centre = np.array([width / 2, height / 2])
+        half_diag = float(np.hypot(width, height)) / 2
+
+        def score(c: Candidate) -> float:
+            area = (c.box[2] - c.box[0]) * (c.box[3] - c.box[1]) / max(width * height, 1)
+            off = float(np.linalg.norm(c.centre - centre)) / half_diag  # 0 centre .. 1 corner
+            return float(area * (1.0 - 0.5 * off))
+
+        return max(valid, key=lambda ic: score(ic[1]))[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator
+
+
+@contextlib.contextmanager
+def _native_stderr_to_log() -> Iterator[list[str]]:
+    """Send what native code writes to fd 2 (LiteRT prints dozens of INFO/WARNING lines per model
+    load) to our debug log instead of the runner's terminal. Yields the captured lines."""
+    lines: list[str] = []
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield lines
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
+            for line in lines:
+                log.debug("mediapipe: %s", line)
+
+
+def _to_rgb(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {img.dtype}")
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.ndim == 3 and img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+    if img.ndim == 3 and img.shape[2] == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {img.shape}")
+
+
+class PoseEstimator:
+    """MediaPipe Pose Landmarker on one frame at a time.
+
+    model: "lite", "full", "heavy" or a path to a .task bundle (see formcheck.pose.models).
+    mode: "video" (tracking between frames; timestamps must increase) or "image" (every
+        frame on its own, for unrelated photos).
+    num_poses: how many people the model may return; the analysed one is chosen by a
+        PersonSelector. 2 lets us notice a second person and keep to the right one.
+    """
+
+    def __init__(self, model: str | Path = DEFAULT_MODEL, mode: str = "video", *, num_poses: int = 2,
+                 min_detection_confidence: float = 0.5, min_presence_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5, selector: PersonSelector | None = None,
+                 quiet: bool = True) -> None:
+        if mode not in ("video", "image"):
+            raise ValueError(f"mode must be 'video' or 'image', not {mode!r}")
+        self.model_path = resolve_model(model)
+        self.model_name = model_label(model)
+        self.mode = mode
+        self.num_poses = num_poses
+        self.selector = selector or PersonSelector()
+        self._last_ms: int | None = None
+        self._quiet = quiet
+        # The first inference prints a few native warnings too (input alignment, ROI projection).
+        self._quiet_next_frame = quiet
+        self._landmarker = self._create(min_detection_confidence, min_presence_confidence,
+                                        min_tracking_confidence, quiet)
+
+    def _create(self, det: float, pres: float, track: float, quiet: bool):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        running = vision.RunningMode.VIDEO if self.mode == "video" else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=running, num_poses=self.num_poses,
+            min_pose_detection_confidence=det, min_pose_presence_confidence=pres,
+            min_tracking_confidence=track, output_segmentation_masks=False)
+        capture = _native_stderr_to_log() if quiet else contextlib.nullcontext([])
+        try:
+            with capture:
+                return vision.PoseLandmarker.create_from_options(options)
+        except Exception as exc:  # mediapipe raises RuntimeError/ValueError with long texts
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            fix = (f"rebuild it with `formcheck models build {self.model_name}`"
+                   if self.model_name in ("lite", "full", "heavy") else "check that it is a pose landmarker .task")
+            raise ModelError(f"cannot load pose model {self.model_path}: {first}; {fix}") from exc
+
+    # -- per frame ---------------------------------------------------------------------------
+
+    def _timestamp_ms(self, t_s: float) -> int:
+        """Strictly increasing integer ms from the source's clock (MediaPipe rejects repeats)."""
+        ms = round(t_s * 1000.0)
+        if self._last_ms is not None and ms <= self._last_ms:
+            log.debug("timestamp %.4f s repeats or goes back; bumped to %d ms", t_s, self._last_ms + 1)
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        return ms
+
+    def process(self, image_bgr: np.ndarray, t_s: float, index: int = -1,
+                luma: float | None = None) -> PoseFrame:
+        """Find the analysed person in one frame. t_s is kept as given in the PoseFrame."""
+        import mediapipe as mp
+
+        if image_bgr is None:
+            raise ValueError("PoseEstimator.process needs an image")
+        height, width = image_bgr.shape[:2]
+        if luma is None:
+            luma = frame_luma(image_bgr)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(_to_rgb(image_bgr)))
+        capture = _native_stderr_to_log() if self._quiet_next_frame else contextlib.nullcontext()
+        with capture:
+            if self.mode == "video":
+                result = self._landmarker.detect_for_video(image, self._timestamp_ms(t_s))
+            else:
+                result = self._landmarker.detect(image)
+        self._quiet_next_frame = False
+        return self._to_frame(result, t_s, width, height, index, luma)
+
+    def _to_frame(self, result, t_s: float, width: int, height: int, index: int,
+                  luma: float | None) -> PoseFrame:
+        poses = result.pose_landmarks or []
+        worlds = result.pose_world_landmarks or []
+        if not poses:
+            frame = PoseFrame.empty(t_s, width, height, index, luma)
+            frame.extra["people"] = 0
+            return frame
+        images, vis = [], []
+        for pose in poses:
+            arr = np.full((NUM_LANDMARKS, 3), np.nan)
+            v = np.zeros(NUM_LANDMARKS)
+            for j, lm in enumerate(pose[:NUM_LANDMARKS]):
+                arr[j] = (_f(lm.x) * width, _f(lm.y) * height, _f(lm.z) * width)
+                v[j] = 0.0 if lm.visibility is None else lm.visibility
+            images.append(arr)
+            vis.append(v)
+        cands = [Candidate.from_image_landmarks(a, width, height) for a in images]
+        if self.mode == "image":
+            self.selector.reset()  # unrelated photos: choose afresh in each
+        pick = self.selector.choose(cands, width, height, t_s)
+        if pick is None:
+            frame = PoseFrame.empty(t_s, width, height, index, luma)
+            frame.extra["people"] = len(images)
+            return frame
+        world = np.full((NUM_LANDMARKS, 3), np.nan)
+        if pick < len(worlds):
+            for j, lm in enumerate(worlds[pick][:NUM_LANDMARKS]):
+                world[j] = (_f(lm.x), _f(lm.y), _f(lm.z))
+        frame = PoseFrame(t_s, images[pick], world, vis[pick], width, height, index, luma)
+        frame.extra["people"] = len(images)
+        return frame
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the chosen person (a new clip); timestamps keep increasing as MediaPipe needs."""
+        self.selector.reset()
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            with _native_stderr_to_log() if self._quiet else contextlib.nullcontext():
+                self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _f(v: float | None) -> float:
+    return np.nan if v is None else float(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Live
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """A processed camera frame: the image the pose was found in, and the pose."""
+
+    image_bgr: np.ndarray
+    pose: PoseFrame
+    latency_s: float  # wall-clock time from submit() to the result
+
+
+class LivePoseEstimator:
+    """Pose estimation for the webcam that always works on the newest frame.
+
+    The camera loop calls `submit()` for every frame it reads (never blocks) and `get()` or
+    `latest()` for results. A frame that is still waiting when a newer one arrives is
+    dropped (counted in `dropped`), so the pose shown is never more than one inference old.
+    """
+
+    def __init__(self, model: str | Path = "lite", **kwargs) -> None:
+        self._estimator = PoseEstimator(model, mode="video", **kwargs)  # load errors raise here
+        self.model_name = self._estimator.model_name
+        self.model_path = self._estimator.model_path
+        self.submitted = 0
+        self.processed = 0
+        self.dropped = 0
+        self._cond = threading.Condition()
+        self._pending: tuple[np.ndarray, float, int, float | None, float] | None = None
+        self._result: LiveResult | None = None
+        self._result_seq = 0
+        self._returned_seq = 0
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="formcheck-pose", daemon=True)
+        self._thread.start()
+
+    def submit(self, image_bgr: np.ndarray, t_s: float, index: int = -1, luma: float | None = None) -> None:
+        """Hand over the newest camera frame (replacing one not yet started)."""
+        with self._cond:
+            self._raise_error()
+            if self._closed:
+                raise RuntimeError("LivePoseEstimator is closed")
+            if self._pending is not None:
+                self.dropped += 1
+            self._pending = (image_bgr, t_s, index, luma, time.monotonic())
+            self.submitted += 1
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None = None) -> LiveResult | None:
+        """The next result not yet returned; waits up to `timeout` s (None on timeout)."""
+        with self._cond:
+            ok = self._cond.wait_for(
+                lambda: self._result_seq > self._returned_seq or self._error is not None or self._closed,
+                timeout)
+            self._raise_error()
+            if not ok or self._result_seq <= self._returned_seq:
+                return None
+            self._returned_seq = self._result_seq
+            return self._result
+
+    def latest(self) -> LiveResult | None:
+        """The most recent result (possibly one already returned), without waiting."""
+        with self._cond:
+            self._raise_error()
+            return self._result
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                if self._closed:
+                    return
+                image, t_s, index, luma, t_submit = self._pending  # type: ignore[misc]
+                self._pending = None
+            try:
+                pose = self._estimator.process(image, t_s, index, luma)
+            except Exception as exc:  # noqa: BLE001 - surfaced to the caller on its next call
+                with self._cond:
+                    self._error = exc
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._result = LiveResult(image, pose, time.monotonic() - t_submit)
+                self._result_seq += 1
+                self.processed += 1
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5.0)
+        self._estimator.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
