@@ -5,3 +5,4 @@ Add a new command module to the import list below.
 
 from formcheck.commands import drills_cmd  # noqa: F401
 from formcheck.commands import models_cmd  # noqa: F401
+from formcheck.commands import doctor_cmd  # noqa: F401
