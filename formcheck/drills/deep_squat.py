@@ -1,0 +1,465 @@
+"""Deep squat ankle stretch, seen from the front or the side.
+
+The runner sinks into a deep squat, feet a little wider than the hips (toes may turn
+out), both heels on the floor, and holds it for 60 s, three times; gentle side-to-side
+rocking is allowed and encouraged. Measured:
+
+- depth: the thigh's angle below horizontal (positive = hips below knees) and knee
+  flexion. Side-on both come straight from the image. From the front the thigh points at
+  the camera, so the image cannot show it: the model's 3D world landmarks are used
+  instead, which are approximate (summary `notes` says so);
+- heel lift per side, from each heel's own flat-foot baseline captured at the start of
+  the hold (drills/heel_lift.py). Side-on the far foot hides behind the near one, so only
+  the near heel is judged there;
+- front view only (side-on they lie along the line of sight and are reported as
+  unavailable, never guessed): stance width (ankle distance over hip width), toe-out per
+  foot, knees tracking over the toes (the knee's sideways offset from the foot), and
+  side-to-side rocking (amplitude and count: reported, never a fault).
+
+A hold starts when the hips drop well below standing height and ends a second after the
+person stands up; its timer counts only time in a valid deep squat (deep enough) with
+both heels down, and pauses otherwise, saying why. Holds shorter than a few seconds (a
+squat repetition passing through the bottom) are not holds.
+
+Cues: `heel_lift` (side: the heel), `too_shallow`, `stance_narrow`, `knee_valgus` (side:
+the knee that caves in).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formcheck.config import DrillConfig, threshold
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
+from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.geometry import body_scale_px, flexion_deg
+from formcheck.pose.landmarks import LM, SIDES, Side, side_lm
+
+# Why a measurement is missing, for the summary's notes.
+SIDE_VIEW_NOTE = "not measurable side-on (it lies along the camera's line of sight): film from the front"
+FRONT_DEPTH_NOTE = ("from the front the thighs point at the camera: depth and knee flexion come from the "
+                    "model's 3D estimate and are approximate")
+FAR_HEEL_NOTE = "side-on the far foot is hidden behind the near one: only the near heel is checked"
+
+
+@dataclass
+class DeepSquatConfig(DrillConfig):
+    hold_s: float = threshold(60.0, "Prescribed hold length: 60 s in a deep squat.")
+    holds: int = threshold(3, "Prescribed number of holds.")
+    squat_hip_height: float = threshold(
+        0.8, "Hips lower than this share of standing leg length above the ankles: squatting "
+             "(standing ~0.95, half squat ~0.7, deep squat ~0.35).")
+    too_shallow_deg: float = threshold(
+        -10.0, "Thigh angle below horizontal under which the squat is too shallow: the hips are "
+               "clearly above the knees (0 = thighs level). The margin covers the depth error of "
+               "a 2D/3D pose estimate.", -1)
+    deep_enough_deg: float = threshold(
+        -4.0, "Thigh angle above which a too-shallow squat counts as deep again (hysteresis).", -1)
+    heel_lift_on: float = threshold(
+        0.06, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
+              "a lift (~1.5 cm on a 25 cm foot).", +1)
+    heel_lift_off: float = threshold(
+        0.035, "The heel counts as down again below this rise (hysteresis, ~0.9 cm).", +1)
+    heel_posture_band: float = threshold(
+        0.08, "A heel's flat-foot baseline holds while the hips stay within this share of leg "
+              "length of their height when it was taken: the pose model shifts heel and ankle "
+              "with the shank's tilt, so each depth gets its own baseline.")
+    stance_narrow_ratio: float = threshold(
+        0.85, "Ankle distance over hip width below which the stance is narrow: the drill asks "
+              "for feet a little wider than the hips (ratio ~1.1-1.6).", -1)
+    stance_ok_ratio: float = threshold(
+        0.95, "Ankle distance over hip width above which a narrow-stance cue clears.", -1)
+    valgus_on: float = threshold(
+        0.07, "Knee inside the middle of its foot by this share of leg length (~6 cm): the knee "
+              "caves in instead of tracking over the toes.", +1)
+    valgus_off: float = threshold(0.04, "Knee offset below which a knee-valgus cue clears.", +1)
+    rock_min: float = threshold(
+        0.06, "Hip shift to one side, as a share of stance width from the hold's own centre, "
+              "that counts as rocking to that side (gentle rocking moves ~5-15 %).")
+    settle_span: float = threshold(
+        0.06, "Hips that moved up or down more than this share of leg length in the last 1.5 s "
+              "are still going down or up: depth is only judged once settled.")
+    smooth_s: float = threshold(
+        0.3, "Median window (s) for angles, widths and heel height.")
+    baseline_s: float = threshold(
+        0.5, "Seconds at the start of each hold over which each heel's flat-foot height is taken.")
+    min_hold_s: float = threshold(3.0, "Shorter stays at the bottom are repetitions, not holds.")
+    leave_grace_s: float = threshold(
+        1.0, "A hold ends after the person has been out of the squat this long.")
+
+
+@dataclass
+class _Hold:
+    depth: list[float] = field(default_factory=list)
+    knee: list[float] = field(default_factory=list)
+    stance: list[float] = field(default_factory=list)
+    toe_out: dict[str, list[float]] = field(default_factory=lambda: {"left": [], "right": []})
+    heel_up_s: float = 0.0
+    shallow_s: float = 0.0
+    rocks: int = 0
+    rock_peaks: list[float] = field(default_factory=list)  # |shift| at each rock, cm
+    view: str = "unknown"
+
+
+def _angle_below_horizontal(hip: np.ndarray, knee: np.ndarray, down: np.ndarray) -> float:
+    """Angle (deg) of the hip below the knee: + hips below knees. `down` is the unit
+    'down' direction of the frame the points are in."""
+    d = hip - knee
+    vert = float(np.dot(d, down))
+    horiz = float(np.linalg.norm(d - vert * down))
+    return math.degrees(math.atan2(vert, horiz)) if np.isfinite([vert, horiz]).all() else float("nan")
+
+
+class DeepSquatAnalyser(Analyser):
+    drill_id = "deep-squat"
+    views = ("front", "side")
+    required_parts = ("hips", "knees", "feet")
+    config_cls = DeepSquatConfig
+
+    def __init__(self, config: DeepSquatConfig | None = None, side: str | None = None,
+                 variant: str | None = None):
+        super().__init__(config, side, variant)
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        self.timer = HoldTimer(target_s=cfg.hold_s, leave_grace_s=cfg.leave_grace_s,
+                               min_hold_s=cfg.min_hold_s)
+        self.sets = SetTracker(sets_per_side=int(cfg.holds), sides=(None,))
+        self.ref_leg = ReferenceLeg()
+        self.heel = {s: HeelLiftMeter(smooth_s=cfg.smooth_s, baseline_s=cfg.baseline_s,
+                                      posture_band=cfg.heel_posture_band,
+                                      min_visibility=cfg.min_visibility) for s in SIDES}
+        mk = FaultDetector
+        self.heel_cue = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, cfg.min_on_s,
+                               cfg.min_off_s, side=s) for s in SIDES}
+        self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.min_on_s,
+                                 cfg.min_off_s, side=s) for s in SIDES}
+        self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg, cfg.min_on_s,
+                              cfg.min_off_s, below=True)
+        self.narrow_cue = mk("stance_narrow", cfg.stance_narrow_ratio, cfg.stance_ok_ratio,
+                             cfg.min_on_s, cfg.min_off_s, below=True)
+        # Undebounced twins that pause the timer the moment the form breaks.
+        self.heel_gate = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
+                          for s in SIDES}
+        self.shallow_gate = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg, 0.0, 0.0,
+                               below=True)
+        self.rock_counter = Counter(refractory_s=0.3)
+        self._win = TrailingWindow(cfg.smooth_s)
+        self._hip_h = TrailingWindow(1.5)
+        self._hold: _Hold | None = None
+        self._holds: list[_Hold] = []
+        self._near: Side | None = None
+        self._near_votes: list[float] = []
+        self._rock_side = 0
+        self._rock_centre = TrailingWindow(1e9)
+        self._rock_peak = 0.0
+        self._prev_t: float | None = None
+        self._vals: dict[str, float] = {}
+        self._notes: dict[str, str] = {}
+        self.in_position = False
+
+    # --- geometry of one frame -------------------------------------------------------
+
+    def _measure(self, frame: PoseFrame, view: str) -> dict[str, float]:
+        """Raw per-frame measurements (NaN where the view cannot support them)."""
+        im, w = frame.image, frame.world
+        nan = float("nan")
+        m: dict[str, float] = {}
+        leg = self.ref_leg.update(frame.t_s, body_scale_px(im))
+        m["leg"] = leg
+        ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
+        hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
+        m["hip_height"] = (ankle_y - hip_y) / leg if leg > 0 else nan
+        if view == "side":
+            down = np.array([0.0, 1.0])
+            depth = [_angle_below_horizontal(im[side_lm(s, "HIP"), :2], im[side_lm(s, "KNEE"), :2], down)
+                     for s in SIDES]
+            knee = [float(flexion_deg(*(im[side_lm(s, p)] for p in ("HIP", "KNEE", "ANKLE"))))
+                    for s in SIDES]
+        else:
+            down = np.array([0.0, 1.0, 0.0])
+            depth = [_angle_below_horizontal(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], down)
+                     for s in SIDES]
+            knee = [float(flexion_deg(*(w[side_lm(s, p)] for p in ("HIP", "KNEE", "ANKLE")), dims=3))
+                    for s in SIDES]
+        m["depth_deg"] = float(np.nanmean(depth)) if np.isfinite(depth).any() else nan
+        m["knee_flexion_deg"] = float(np.nanmean(knee)) if np.isfinite(knee).any() else nan
+        for s in SIDES:
+            m[f"knee_flexion_{s}_deg"] = knee[SIDES.index(s)]
+        if view == "front":
+            hip_w = abs(im[LM.LEFT_HIP, 0] - im[LM.RIGHT_HIP, 0])
+            ank_w = abs(im[LM.LEFT_ANKLE, 0] - im[LM.RIGHT_ANKLE, 0])
+            m["stance_width_ratio"] = ank_w / hip_w if hip_w > 0 else nan
+            mid_x = (im[LM.LEFT_ANKLE, 0] + im[LM.RIGHT_ANKLE, 0]) / 2
+            hip_mid_x = (im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2
+            m["shift"] = (hip_mid_x - mid_x) / ank_w if ank_w > 0 else nan
+            wa = abs(w[LM.LEFT_ANKLE, 0] - w[LM.RIGHT_ANKLE, 0]) * 100.0
+            m["stance_cm"] = wa if np.isfinite(wa) and wa > 5 else nan
+            for s in SIDES:
+                # Outward = away from the body's midline, whichever way the image is turned.
+                out = 1.0 if im[side_lm(s, "ANKLE"), 0] >= mid_x else -1.0
+                foot_mid = (im[side_lm(s, "ANKLE"), 0] + im[side_lm(s, "FOOT_INDEX"), 0]) / 2
+                m[f"valgus_{s}"] = (foot_mid - im[side_lm(s, "KNEE"), 0]) * out / leg if leg > 0 else nan
+                # Toe-out from the world foot vector: its sideways part against its part
+                # toward the camera (the person faces it).
+                d = w[side_lm(s, "FOOT_INDEX")] - w[side_lm(s, "HEEL")]
+                m[f"toe_out_{s}_deg"] = math.degrees(math.atan2(d[0] * out, -d[2])) \
+                    if np.isfinite(d).all() else nan
+        else:
+            m["stance_width_ratio"] = m["shift"] = m["stance_cm"] = nan
+            for s in SIDES:
+                m[f"valgus_{s}"] = m[f"toe_out_{s}_deg"] = nan
+        return m
+
+    def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
+        keys = list(m)
+        self._win.push(t, [m[k] for k in keys])
+        med = self._win.median()
+        return dict(zip(keys, (float(v) for v in med), strict=True))
+
+    def _near_side(self, frame: PoseFrame) -> Side | None:
+        """The foot nearer the camera side-on: the model's relative depth (z) of ankle,
+        heel and toe, voted over the hold's first frames."""
+        z = {s: np.nanmean([frame.image[side_lm(s, p), 2] for p in ("ANKLE", "HEEL", "FOOT_INDEX")])
+             for s in SIDES}
+        if np.isfinite(list(z.values())).all():
+            self._near_votes.append(z["left"] - z["right"])
+        if not self._near_votes:
+            return None
+        return "right" if float(np.median(self._near_votes)) > 0 else "left"
+
+    # --- the drill --------------------------------------------------------------------
+
+    def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        t = frame.t_s
+        dt = 0.0 if self._prev_t is None else t - self._prev_t
+        self._prev_t = t
+        out: list[Event] = []
+        view = self.setup.view
+        sm: dict[str, float] | None = None
+        if reliable:
+            sm = self._smoothed(t, self._measure(frame, view))
+            self._hip_h.push(t, sm["hip_height"])
+        in_pos = bool(sm is not None and sm["hip_height"] < cfg.squat_hip_height)
+        self.in_position = in_pos
+        if in_pos and not self.timer.in_hold:
+            self._start_hold(t, view)
+        h = self._hold
+        nan = float("nan")
+        vals = {k: nan for k in ("depth_deg", "knee_flexion_deg", "stance_width_ratio",
+                                 "toe_out_left_deg", "toe_out_right_deg", "heel_lift_left_cm",
+                                 "heel_lift_right_cm", "valgus_left", "valgus_right", "rock_shift")}
+        if sm is not None:
+            for k in ("depth_deg", "knee_flexion_deg", "stance_width_ratio", "toe_out_left_deg",
+                      "toe_out_right_deg", "valgus_left", "valgus_right"):
+                vals[k] = sm[k]
+        settled = bool(len(self._hip_h) > 1 and self._hip_h.duration() >= 1.0
+                       and float(self._hip_h.span()[0]) <= cfg.settle_span)
+
+        # Heels: measured whenever in the squat; side-on only the near heel.
+        lifts: dict[Side, float] = {s: nan for s in SIDES}
+        if in_pos and h is not None and sm is not None:
+            near = self._near_side(frame) if view == "side" else None
+            for s in SIDES:
+                if view == "side" and near is not None and s != near:
+                    self.heel[s].update(t, None, s, sm["leg"])
+                    self._notes["heel_lift_" + s] = FAR_HEEL_NOTE
+                    continue
+                lifts[s] = self.heel[s].update(t, frame, s, sm["leg"], sm["hip_height"])
+                vals[f"heel_lift_{s}_cm"] = self.heel[s].lift_cm
+        for s in SIDES:
+            v = lifts[s] if math.isfinite(lifts[s]) else None
+            self.heel_gate[s].update(t, v)
+            out += self.heel_cue[s].update(t, v)
+
+        # Depth: the timer's gate follows it at once; the cue waits until the hips settle,
+        # so a slow descent or the way up is not told to "sink lower".
+        depth = sm["depth_deg"] if (in_pos and sm is not None) else nan
+        self.shallow_gate.update(t, depth if math.isfinite(depth) else None)
+        out += self.shallow_cue.update(t, depth if (math.isfinite(depth) and settled) else None)
+
+        # Front-view-only measures, judged only in the squat.
+        front = in_pos and view == "front" and sm is not None
+        stance = sm["stance_width_ratio"] if front and sm is not None else nan
+        out += self.narrow_cue.update(t, stance if math.isfinite(stance) else None)
+        for s in SIDES:
+            v = sm[f"valgus_{s}"] if front and sm is not None else nan
+            out += self.valgus_cue[s].update(t, v if math.isfinite(v) else None)
+        if front and sm is not None and h is not None:
+            self._rock(t, sm, h)
+            vals["rock_shift"] = sm["shift"]
+
+        heels_down = not any(g.active for g in self.heel_gate.values())
+        good = heels_down and not self.shallow_gate.active
+        if h is not None and in_pos and 0 < dt <= self.timer.max_step_s:
+            h.view = view if h.view == "unknown" else h.view
+            if not heels_down:
+                h.heel_up_s += dt
+            if self.shallow_gate.active:
+                h.shallow_s += dt
+            if sm is not None:
+                for key, lst in (("depth_deg", h.depth), ("knee_flexion_deg", h.knee),
+                                 ("stance_width_ratio", h.stance)):
+                    if math.isfinite(sm[key]):
+                        lst.append(sm[key])
+                for s in SIDES:
+                    if math.isfinite(sm[f"toe_out_{s}_deg"]):
+                        h.toe_out[s].append(sm[f"toe_out_{s}_deg"])
+        was = self.timer.in_hold
+        ended = self.timer.update(t, in_pos, good, reading=reliable)
+        if was and not self.timer.in_hold:
+            out += self._end_hold(ended, t)
+        self._vals = vals
+        return out
+
+    def _rock(self, t: float, sm: dict[str, float], h: _Hold) -> None:
+        """Count side-to-side rocks: the hips crossing from one side of the hold's own
+        centre to beyond `rock_min` on the other. Never a fault."""
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        s = sm["shift"]
+        if not math.isfinite(s):
+            return
+        self._rock_centre.push(t, s)
+        centre = float(self._rock_centre.median()[0])
+        d = s - centre
+        cm = abs(d) * sm["stance_cm"] if math.isfinite(sm["stance_cm"]) else float("nan")
+        side = 1 if d >= cfg.rock_min else -1 if d <= -cfg.rock_min else 0
+        if side and side != self._rock_side:
+            if self._rock_side != 0 and self.rock_counter.try_count(t):
+                h.rocks += 1
+                if math.isfinite(self._rock_peak):
+                    h.rock_peaks.append(self._rock_peak)
+            self._rock_side, self._rock_peak = side, 0.0
+        if side == self._rock_side and side and math.isfinite(cm):
+            self._rock_peak = max(self._rock_peak, cm)
+
+    def _start_hold(self, t: float, view: str) -> None:
+        self._hold = _Hold(view=view)
+        for m in self.heel.values():
+            m.start(t)
+        for g in self.heel_gate.values():
+            g.finish(t)
+        self.shallow_gate.finish(t)
+        self.ref_leg.frozen = True
+        self._near_votes = []
+        self._rock_side, self._rock_peak = 0, 0.0
+        self._rock_centre.clear()
+
+    def _end_hold(self, hold_events: list[Event], t: float) -> list[Event]:
+        h = self._hold
+        t_end = hold_events[0].t_end_s if hold_events and hold_events[0].t_end_s is not None else t
+        out: list[Event] = []
+        for s in SIDES:
+            out += self.heel_cue[s].finish(t_end) + self.valgus_cue[s].finish(t_end)
+            self.heel_gate[s].finish(t_end)
+            self.heel[s].stop()
+        out += self.shallow_cue.finish(t_end) + self.narrow_cue.finish(t_end)
+        self.shallow_gate.finish(t_end)
+        for ev in hold_events:
+            if h is not None:
+                rec = self.sets.start(None, ev.t_s)
+                rec.hold_s = float(ev.value or 0.0)
+                rec.figures.update(self._hold_figures(h))
+                self.sets.end(ev.t_end_s if ev.t_end_s is not None else ev.t_s)
+                self._holds.append(h)
+        out += hold_events
+        self._hold = None
+        self.ref_leg.frozen = False
+        return out
+
+    @staticmethod
+    def _hold_figures(h: _Hold) -> dict[str, Any]:
+        def med(v: list[float], nd: int = 1) -> float | None:
+            return round(float(np.median(v)), nd) if v else None
+
+        return {
+            "view": h.view,
+            "depth_deg": med(h.depth),
+            "max_depth_deg": round(float(np.percentile(h.depth, 95)), 1) if h.depth else None,
+            "knee_flexion_deg": med(h.knee),
+            "stance_width_ratio": med(h.stance, 2),
+            "toe_out_left_deg": med(h.toe_out["left"]),
+            "toe_out_right_deg": med(h.toe_out["right"]),
+            "heel_up_s": round(h.heel_up_s, 2),
+            "too_shallow_s": round(h.shallow_s, 2),
+            "rock_count": h.rocks if h.view == "front" else None,
+            "rock_amplitude_cm": med(h.rock_peaks) if h.view == "front" else None,
+        }
+
+    def _finish(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        if self.timer.in_hold:
+            out += self._end_hold(self.timer.finish(t), t)
+        for d in self._fault_detectors():
+            out += d.finish(t)
+        return out
+
+    def _fault_detectors(self) -> list[FaultDetector]:
+        return [*self.heel_cue.values(), self.shallow_cue, self.narrow_cue, *self.valgus_cue.values()]
+
+    # --- outputs ----------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        views = {h.view for h in self._holds}
+        notes = dict(self._notes)
+        if "side" in views:
+            for k in ("stance_width_ratio", "toe_out_deg", "knee_valgus", "rocking"):
+                notes[k] = SIDE_VIEW_NOTE
+        if views & {"front", "oblique"}:
+            notes["depth_deg"] = FRONT_DEPTH_NOTE
+        return {
+            "sets": self.sets.to_list(),
+            "hold_target_s": cfg.hold_s,
+            "holds_target": int(cfg.holds),
+            "hold_s": round(sum(r.hold_s for r in self.sets.sets), 2),
+            "heel_lifts": {s: len(self.heel_cue[s].events) for s in SIDES},
+            "rock_count": sum(h.rocks for h in self._holds if h.view == "front")
+            if "front" in views else None,
+            "notes": notes,
+        }
+
+    def status(self) -> LiveStatus:
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        st = LiveStatus(drill=self.drill_id, reading=self.setup.reliable,
+                        set_index=min(len(self.sets.sets) + 1, int(cfg.holds)),
+                        sets_target=int(cfg.holds), hold_target_s=cfg.hold_s, cues=self.active_cues())
+        if self.timer.in_hold:
+            st.hold_s = round(self.timer.good_s, 1)
+            st.hold_paused = self.timer.paused
+            why = [w for w, on in ((f"{s} heel up", self.heel_gate[s].active) for s in SIDES) if on]
+            if self.shallow_gate.active:
+                why.append("not deep enough")
+            if not self.in_position:
+                why.append("out of the squat")
+            if self.timer.paused and why:
+                st.info["paused"] = ", ".join(why)
+        v = self._vals
+        if math.isfinite(v.get("depth_deg", math.nan)):
+            st.info["depth"] = f"{v['depth_deg']:+.0f} deg"
+        if math.isfinite(v.get("stance_width_ratio", math.nan)):
+            st.info["stance"] = f"{v['stance_width_ratio']:.2f} x hips"
+        lms: set[int] = set()
+        for s in SIDES:
+            if self.heel_cue[s].active:
+                lms |= {int(side_lm(s, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
+            if self.valgus_cue[s].active:
+                lms |= {int(side_lm(s, p)) for p in ("KNEE", "ANKLE")}
+        if self.shallow_cue.active:
+            lms |= {int(side_lm(s, p)) for s in SIDES for p in ("HIP", "KNEE")}
+        if self.narrow_cue.active:
+            lms |= {int(side_lm(s, "ANKLE")) for s in SIDES}
+        st.fault_landmarks = frozenset(lms)
+        return st
+
+    def values(self) -> dict[str, float]:
+        keys = ("depth_deg", "knee_flexion_deg", "stance_width_ratio", "toe_out_left_deg",
+                "toe_out_right_deg", "heel_lift_left_cm", "heel_lift_right_cm")
+        return {k: float(self._vals.get(k, math.nan)) for k in keys}
+

@@ -1,0 +1,344 @@
+"""Soleus (knee-to-wall) stretch, seen side-on.
+
+The runner stands in a split stance facing a wall, front knee bent forward toward the
+wall, front heel flat. What is measured, on the front leg:
+
+- dorsiflexion: the shank's angle from vertical, positive with the knee ahead of the
+  ankle (the knee-to-wall measure); its maximum per hold is the hold's figure;
+- knee flexion (hip-knee-ankle, 0 = straight);
+- heel lift: the heel's rise above its own flat-foot baseline, captured at the start of
+  each hold, as a share of foot length (see drills/heel_lift.py).
+
+A hold starts when the person stands still in a split stance (the front ankle ahead of
+the back one along the way the toes point) and ends a second after they leave it. Its
+timer counts only good-form time: it pauses while the front heel is up or the front knee
+is straight, and the status says which. Holds shorter than a few seconds (passing
+through the position) are not holds. 3 holds per leg; the front leg is found per hold
+from where the feet are, so legs may be switched freely.
+
+Cues: `heel_lift` (side: the front heel), `knee_straight` (side: the front knee).
+A person facing the camera gets `wrong_view` (from the shared SetupMonitor) and nothing
+is measured or counted until they turn side-on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from formcheck.config import DrillConfig, threshold
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.drills.blocks import FaultDetector, HoldTimer, SetTracker
+from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow, foot_length_px
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.geometry import body_scale_px, flexion_deg, tilt_from_vertical_deg
+from formcheck.pose.landmarks import SIDES, Side, side_lm
+
+
+@dataclass
+class SoleusStretchConfig(DrillConfig):
+    hold_s: float = threshold(30.0, "Prescribed hold length: 30 s of good form per hold.")
+    holds_per_leg: int = threshold(3, "Prescribed holds per leg.")
+    heel_lift_on: float = threshold(
+        0.06, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
+              "a lift (~1.5 cm on a 25 cm foot): above the feet's pose jitter after smoothing, "
+              "below the 2 cm a physio would call a lifted heel.", +1)
+    heel_lift_off: float = threshold(
+        0.035, "The heel counts as down again below this rise (hysteresis, ~0.9 cm).", +1)
+    heel_posture_band_deg: float = threshold(
+        8.0, "A heel's flat-foot baseline holds while the shank stays within this many degrees "
+             "of its tilt when it was taken: the pose model shifts heel and ankle with the "
+             "shank's tilt, so each knee position gets its own baseline.")
+    knee_straight_deg: float = threshold(
+        15.0, "Front-knee flexion below which the knee is straight: the stretch then loads the "
+              "gastrocnemius, not the soleus. A knee-to-wall stretch bends it 30-60 deg.", -1)
+    knee_bent_deg: float = threshold(
+        20.0, "Front-knee flexion above which a straight-knee cue clears (hysteresis).", -1)
+    stagger_min: float = threshold(
+        0.5, "Front ankle ahead of the back one by this many foot lengths: a split stance, "
+             "not feet side by side.")
+    still_span: float = threshold(
+        0.35, "Feet that moved more than this many foot lengths in the last half second are "
+              "walking or stepping, not holding a stretch.")
+    upright_min: float = threshold(
+        0.6, "Hips above the ankles by at least this share of leg length: standing, not "
+             "kneeling or sitting.")
+    smooth_s: float = threshold(
+        0.3, "Median window (s) for angles and heel height: pose jitter at the feet is frame "
+             "to frame, a real lift lasts longer.")
+    baseline_s: float = threshold(
+        0.5, "Seconds at the start of each hold over which the heel's flat-foot height is taken.")
+    min_hold_s: float = threshold(3.0, "Shorter stays in the position are passing through it.")
+    leave_grace_s: float = threshold(
+        1.0, "A hold ends after the person has been out of the position this long.")
+
+
+@dataclass
+class _Hold:
+    """What one hold measured, for its set record."""
+
+    side: Side
+    max_dorsiflexion_deg: float = float("nan")
+    knee_flex_sum: float = 0.0
+    knee_flex_n: int = 0
+    heel_up_s: float = 0.0
+    knee_straight_s: float = 0.0
+
+
+class SoleusStretchAnalyser(Analyser):
+    drill_id = "soleus-stretch"
+    views = ("side",)
+    required_parts = ("hips", "knees", "feet")
+    config_cls = SoleusStretchConfig
+
+    def __init__(self, config: SoleusStretchConfig | None = None, side: str | None = None,
+                 variant: str | None = None):
+        super().__init__(config, side, variant)
+        cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
+        self.timer = HoldTimer(target_s=cfg.hold_s, leave_grace_s=cfg.leave_grace_s,
+                               min_hold_s=cfg.min_hold_s)
+        self.sets = SetTracker(sets_per_side=int(cfg.holds_per_leg))
+        self.heel = HeelLiftMeter(smooth_s=cfg.smooth_s, baseline_s=cfg.baseline_s,
+                                  posture_band=cfg.heel_posture_band_deg,
+                                  min_visibility=cfg.min_visibility)
+        self.ref_leg = ReferenceLeg()
+        # The cues (debounced) and, for pausing the timer, the same thresholds undebounced:
+        # the clock must stop the moment the heel is up, not 0.4 s later.
+        self.heel_cue = {s: FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off,
+                                          cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
+        self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_straight_deg, cfg.knee_bent_deg,
+                                          cfg.min_on_s, cfg.min_off_s, below=True, side=s)
+                         for s in SIDES}
+        self.heel_gate = FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
+        self.knee_gate = FaultDetector("knee_straight", cfg.knee_straight_deg, cfg.knee_bent_deg,
+                                       0.0, 0.0, below=True)
+        self._facing = TrailingWindow(1.0)
+        self._ankles = TrailingWindow(0.5)
+        self._angles = TrailingWindow(cfg.smooth_s)
+        self._foot_len = TrailingWindow(1.0)
+        self._hold: _Hold | None = None
+        self._holds: list[_Hold] = []
+        self._out_since: float | None = None
+        self._last_in_t: float | None = None
+        self._prev_t: float | None = None
+        self._vals: dict[str, float] = {}
+        self._front: Side | None = None
+        self.in_position = False
+
+    # --- geometry of one frame -------------------------------------------------------
+
+    def _facing_sign(self, frame: PoseFrame) -> float:
+        """+1 when the person faces image-right, -1 image-left: the way the toes point,
+        the nose as a fallback (median over the last second)."""
+        im = frame.image
+        toes = [im[side_lm(s, "FOOT_INDEX"), 0] - im[side_lm(s, "HEEL"), 0] for s in SIDES]
+        d = float(np.nanmean(toes)) if np.isfinite(toes).any() else float("nan")
+        if not np.isfinite(d):
+            hips = (im[side_lm("left", "HIP"), 0] + im[side_lm("right", "HIP"), 0]) / 2
+            d = float(im[0, 0] - hips)
+        self._facing.push(frame.t_s, d)
+        m = float(self._facing.median()[0])
+        return 1.0 if m > 0 else -1.0 if m < 0 else float("nan")
+
+    def _measure(self, frame: PoseFrame) -> dict[str, Any]:
+        im, t = frame.image, frame.t_s
+        leg = self.ref_leg.update(t, body_scale_px(im))
+        facing = self._facing_sign(frame)
+        fl = [foot_length_px(frame, s, leg) for s in SIDES]
+        self._foot_len.push(t, np.nanmax(fl) if np.isfinite(fl).any() else np.nan)
+        foot = float(self._foot_len.median()[0])
+        ax = {s: im[side_lm(s, "ANKLE"), 0] * facing for s in SIDES}
+        front: Side = "left" if ax["left"] >= ax["right"] else "right"
+        back: Side = "right" if front == "left" else "left"
+        stagger = (ax[front] - ax[back]) / foot if foot > 0 else float("nan")
+        self._ankles.push(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]) / foot)
+        moved = float(np.nanmax(self._ankles.span())) if len(self._ankles) > 1 else 0.0
+        ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
+        hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
+        upright = (ankle_y - hip_y) / leg if leg > 0 else float("nan")
+        hip, knee, ankle = (im[side_lm(front, p)] for p in ("HIP", "KNEE", "ANKLE"))
+        self._angles.push(t, [flexion_deg(hip, knee, ankle),
+                              float(tilt_from_vertical_deg(knee, ankle)) * facing])
+        knee_flex, dorsi = (float(v) for v in self._angles.median())
+        return {"leg": leg, "facing": facing, "front": front, "stagger": stagger, "moved": moved,
+                "upright": upright, "knee_flex": knee_flex, "dorsi": dorsi}
+
+    # --- the drill --------------------------------------------------------------------
+
+    def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
+        cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
+        t = frame.t_s
+        dt = 0.0 if self._prev_t is None else t - self._prev_t
+        self._prev_t = t
+        out: list[Event] = []
+        m = self._measure(frame) if reliable else None
+        in_pos = bool(
+            m is not None and np.isfinite(m["facing"])
+            and m["stagger"] >= cfg.stagger_min and m["moved"] <= cfg.still_span
+            and m["upright"] >= cfg.upright_min)
+        self.in_position = in_pos
+        self._front = m["front"] if m is not None else None
+
+        # A hold in progress whose front leg changed after the person left the position
+        # is a new hold on the other leg (they switched legs within the grace time).
+        if (in_pos and self.timer.in_hold and self._hold is not None and self._out_since is not None
+                and m is not None and m["front"] != self._hold.side):
+            out += self._end_hold(self.timer.finish(t))
+        if in_pos:
+            self._out_since = None
+            self._last_in_t = t
+        elif self.timer.in_hold and self._out_since is None:
+            self._out_since = t
+
+        if in_pos and not self.timer.in_hold and m is not None:
+            self._start_hold(t, m["front"])
+
+        side = self._hold.side if self._hold is not None else None
+        lift = knee = dorsi = float("nan")
+        if in_pos and m is not None and side is not None:
+            # Measure the foot that is in front now (by position, not label: a model that
+            # swaps the legs' labels mid-hold still follows the same physical leg).
+            lift = self.heel.update(t, frame, m["front"], m["leg"], m["dorsi"])
+            knee, dorsi = m["knee_flex"], m["dorsi"]
+        heel_v = lift if math.isfinite(lift) else None
+        knee_v = knee if math.isfinite(knee) else None
+        self.heel_gate.update(t, heel_v)
+        self.knee_gate.update(t, knee_v)
+        for s in SIDES:
+            out += self.heel_cue[s].update(t, heel_v if s == side else None)
+            out += self.knee_cue[s].update(t, knee_v if s == side else None)
+        good = not self.heel_gate.active and not self.knee_gate.active
+        if self._hold is not None and in_pos and 0 < dt <= self.timer.max_step_s:
+            h = self._hold
+            if self.heel_gate.active:
+                h.heel_up_s += dt
+            if self.knee_gate.active:
+                h.knee_straight_s += dt
+            if math.isfinite(knee):
+                h.knee_flex_sum += knee
+                h.knee_flex_n += 1
+            if math.isfinite(dorsi) and not self.heel_gate.active:
+                h.max_dorsiflexion_deg = (dorsi if not math.isfinite(h.max_dorsiflexion_deg)
+                                          else max(h.max_dorsiflexion_deg, dorsi))
+        was = self.timer.in_hold
+        ended = self.timer.update(t, in_pos, good, reading=reliable)
+        if was and not self.timer.in_hold:
+            out += self._end_hold(ended)
+        self._vals = {"dorsiflexion_deg": dorsi, "knee_flexion_deg": knee,
+                      "heel_lift_cm": self.heel.lift_cm,
+                      "heel_lift_pct": lift * 100.0 if math.isfinite(lift) else float("nan")}
+        return out
+
+    def _start_hold(self, t: float, side: Side) -> None:
+        self._hold = _Hold(side=side)
+        self.timer.side = side
+        self.heel.start(t)
+        self.ref_leg.frozen = True
+        self.heel_gate.finish(t)
+        self.knee_gate.finish(t)
+
+    def _end_hold(self, hold_events: list[Event]) -> list[Event]:
+        """Close the hold's cues and record its set (only holds long enough count)."""
+        out: list[Event] = []
+        h = self._hold
+        t_end = self._last_in_t if self._last_in_t is not None else (self.last_t or 0.0)
+        if h is not None:
+            out += self.heel_cue[h.side].finish(t_end) + self.knee_cue[h.side].finish(t_end)
+        self.heel_gate.finish(t_end)
+        self.knee_gate.finish(t_end)
+        for ev in hold_events:
+            if h is not None:
+                rec = self.sets.start(h.side, ev.t_s)
+                rec.hold_s = float(ev.value or 0.0)
+                rec.figures.update(self._hold_figures(h))
+                self.sets.end(ev.t_end_s if ev.t_end_s is not None else ev.t_s)
+                self._holds.append(h)
+        out += hold_events
+        self._hold = None
+        self._out_since = None
+        self.heel.stop()
+        self.ref_leg.frozen = False
+        return out
+
+    @staticmethod
+    def _hold_figures(h: _Hold) -> dict[str, Any]:
+        return {
+            "max_dorsiflexion_deg": round(h.max_dorsiflexion_deg, 1)
+            if math.isfinite(h.max_dorsiflexion_deg) else None,
+            "mean_knee_flexion_deg": round(h.knee_flex_sum / h.knee_flex_n, 1) if h.knee_flex_n else None,
+            "heel_up_s": round(h.heel_up_s, 2),
+            "knee_straight_s": round(h.knee_straight_s, 2),
+        }
+
+    def _finish(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        if self.timer.in_hold:
+            out += self._end_hold(self.timer.finish(t))
+        for s in SIDES:
+            out += self.heel_cue[s].finish(t) + self.knee_cue[s].finish(t)
+        return out
+
+    def _fault_detectors(self) -> list[FaultDetector]:
+        return [*self.heel_cue.values(), *self.knee_cue.values()]
+
+    # --- outputs ----------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
+        per_leg: dict[str, Any] = {}
+        for s in SIDES:
+            hs = [h for h in self._holds if h.side == s]
+            dors = [h.max_dorsiflexion_deg for h in hs if math.isfinite(h.max_dorsiflexion_deg)]
+            per_leg[s] = {
+                "holds": len(hs),
+                "max_dorsiflexion_deg": round(max(dors), 1) if dors else None,
+                "hold_s": round(sum(r.hold_s for r in self.sets.sets if r.side == s), 2),
+            }
+        return {
+            "sets": self.sets.to_list(),
+            "hold_target_s": cfg.hold_s,
+            "holds_per_leg_target": int(cfg.holds_per_leg),
+            "legs": per_leg,
+            "heel_lifts": sum(len(d.events) for d in self.heel_cue.values()),
+            "knee_straight_cues": sum(len(d.events) for d in self.knee_cue.values()),
+        }
+
+    def status(self) -> LiveStatus:
+        cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
+        side = self._hold.side if self._hold is not None else self._front
+        st = LiveStatus(drill=self.drill_id, reading=self.setup.reliable, side=side,
+                        sets_target=int(cfg.holds_per_leg), hold_target_s=cfg.hold_s,
+                        cues=self.active_cues())
+        if side is not None:
+            st.set_index = min(self.sets.sets_done(side) + 1, int(cfg.holds_per_leg))
+        if self.timer.in_hold:
+            st.hold_s = round(self.timer.good_s, 1)
+            st.hold_paused = self.timer.paused
+            why = [w for w, on in (("heel up", self.heel_gate.active),
+                                   ("knee straight", self.knee_gate.active),
+                                   ("out of position", not self.in_position)) if on]
+            if self.timer.paused and why:
+                st.info["paused"] = ", ".join(why)
+        v = self._vals
+        if math.isfinite(v.get("dorsiflexion_deg", math.nan)):
+            st.info["dorsiflexion"] = f"{v['dorsiflexion_deg']:.0f} deg"
+        if math.isfinite(v.get("knee_flexion_deg", math.nan)):
+            st.info["knee"] = f"{v['knee_flexion_deg']:.0f} deg"
+        if math.isfinite(v.get("heel_lift_cm", math.nan)):
+            st.info["heel"] = f"{max(0.0, v['heel_lift_cm']):.1f} cm"
+        lms: set[int] = set()
+        if side is not None:
+            if self.heel_cue[side].active:
+                lms |= {int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
+            if self.knee_cue[side].active:
+                lms |= {int(side_lm(side, p)) for p in ("HIP", "KNEE", "ANKLE")}
+        st.fault_landmarks = frozenset(lms)
+        return st
+
+    def values(self) -> dict[str, float]:
+        keys = ("dorsiflexion_deg", "knee_flexion_deg", "heel_lift_cm", "heel_lift_pct")
+        return {k: float(self._vals.get(k, math.nan)) for k in keys}
