@@ -153,31 +153,34 @@ def _directions(p: np.ndarray) -> np.ndarray:
 
 def dtw_distances(query: np.ndarray, templates: np.ndarray, band: int | None = None,
                   direction_weight: float = 0.5) -> np.ndarray:
-    """DTW cost of one normalised path (n, 2) against many (T, n, 2), all at once.
+    """DTW cost of normalised paths against templates, all pairs at once.
 
-    The local cost is the point distance plus `direction_weight` times the distance between
-    unit tangents (so an O drawn the wrong way round is not an O). The DP runs along
-    anti-diagonals, vectorised over templates and cells; `band` limits |i - j| (Sakoe-Chiba).
-    Returns (T,) costs divided by the path length n.
+    query (n, 2) or (Q, n, 2); templates (T, m, 2). The local cost is the point distance
+    plus `direction_weight` times the distance between unit tangents (so an O drawn the
+    wrong way round is not an O). The DP runs along anti-diagonals, vectorised over
+    queries, templates and cells; `band` limits |i - j| (Sakoe-Chiba).
+    Returns (T,) or (Q, T) costs divided by the path length n.
     """
-    n = query.shape[0]
-    m = templates.shape[1]
-    cost = np.linalg.norm(query[None, :, None, :] - templates[:, None, :, :], axis=-1)
+    single = query.ndim == 2
+    q = query[None] if single else query
+    n, m = q.shape[1], templates.shape[1]
+    cost = np.linalg.norm(q[:, None, :, None, :] - templates[None, :, None, :, :], axis=-1)
     if direction_weight:
-        dq, dt = _directions(query), _directions(templates)
-        cost = cost + direction_weight * np.linalg.norm(dq[None, :, None, :] - dt[:, None, :, :], axis=-1)
+        dq, dt = _directions(q), _directions(templates)
+        cost = cost + direction_weight * np.linalg.norm(
+            dq[:, None, :, None, :] - dt[None, :, None, :, :], axis=-1)
     if band is not None:
         i, j = np.ogrid[:n, :m]
         cost = np.where(np.abs(i - j * (n / m)) > band, np.inf, cost)
-    T = templates.shape[0]
-    D = np.full((T, n + 1, m + 1), np.inf)
-    D[:, 0, 0] = 0.0
+    D = np.full(cost.shape[:2] + (n + 1, m + 1), np.inf)
+    D[..., 0, 0] = 0.0
     for k in range(2, n + m + 1):  # cells with i + j == k (1-based)
         i = np.arange(max(1, k - m), min(n, k - 1) + 1)
         j = k - i
-        best = np.minimum(np.minimum(D[:, i - 1, j - 1], D[:, i - 1, j]), D[:, i, j - 1])
-        D[:, i, j] = cost[:, i - 1, j - 1] + best
-    return D[:, n, m] / n
+        best = np.minimum(np.minimum(D[..., i - 1, j - 1], D[..., i - 1, j]), D[..., i, j - 1])
+        D[..., i, j] = cost[..., i - 1, j - 1] + best
+    out = D[..., n, m] / n
+    return out[0] if single else out
 
 
 @dataclass(frozen=True)
@@ -199,35 +202,36 @@ class LetterRecogniser:
     `recognise(trace, expected=...)`: trace is (N, 2) in the writer's view (x to the
     writer's right, y down). Each candidate's cost is its DTW distance; the expected letter
     gets `prior_margin` subtracted (its neighbours in the alphabet half of it), so it wins
-    unless another shape is clearly better. A lead-in (the foot moving to the start of the
-    letter without a pause) is allowed for by also trying the trace with its first
-    `lead_in` shares of length cut off, at a small cost.
+    unless another shape is clearly better. A foot cannot lift its pen, so a trace may
+    start with a lead-in (moving to the letter's first point without a pause) and end with
+    a lead-out (drifting back to rest): the trace is also tried with up to `lead_in` /
+    `lead_out` shares of its length cut off, each cut costing `cut_cost` per unit share.
     """
 
-    def __init__(self, n: int = 48, prior_margin: float = 0.12, band_share: float = 0.25,
-                 lead_in: tuple[float, ...] = (0.0, 0.12, 0.24), lead_in_cost: float = 0.15):
+    def __init__(self, n: int = 32, prior_margin: float = 0.12, band_share: float = 0.25,
+                 lead_in: tuple[float, ...] = (0.0, 0.15, 0.3, 0.45),
+                 lead_out: tuple[float, ...] = (0.0, 0.15), cut_cost: float = 0.2):
         self.n = n
         self.prior_margin = prior_margin
         self.band = max(2, round(band_share * n))
-        self.lead_in = lead_in
-        self.lead_in_cost = lead_in_cost
+        self.cuts = [(a, b) for a in lead_in for b in lead_out if a + b < 0.6]
+        self.cut_cost = cut_cost
         self.letters = ALPHABET
         self.templates = np.stack([normalise(letter_path(c, 100.0), n) for c in self.letters])
 
     def shape_costs(self, trace: np.ndarray) -> np.ndarray:
-        """(26,) DTW cost of the trace against every letter (lowest over lead-in cuts)."""
+        """(26,) DTW cost of the trace against every letter (lowest over the cuts)."""
         trace = np.asarray(trace, dtype=np.float64)
         trace = trace[np.isfinite(trace).all(axis=1)]
         if len(trace) < 3 or path_length(trace) <= 0:
             return np.full(len(self.letters), np.inf)
         dense = resample(trace, 4 * self.n)
-        best = np.full(len(self.letters), np.inf)
-        for cut in self.lead_in:
-            part = dense[round(cut * len(dense)):]
-            q = normalise(part, self.n)
-            c = dtw_distances(q, self.templates, band=self.band) + self.lead_in_cost * cut
-            best = np.minimum(best, c)
-        return best
+        k = len(dense)
+        queries = np.stack([normalise(dense[round(a * k): k - round(b * k)], self.n)
+                            for a, b in self.cuts])
+        penalty = self.cut_cost * np.array([a + b for a, b in self.cuts])
+        costs = dtw_distances(queries, self.templates, band=self.band) + penalty[:, None]
+        return costs.min(axis=0)
 
     def recognise(self, trace: np.ndarray, expected: str | None = None) -> Recognition:
         costs = self.shape_costs(trace)
@@ -241,5 +245,5 @@ class LetterRecogniser:
         i = int(np.argmin(adj))
         return Recognition(letter=self.letters[i], distance=float(costs[i]),
                            best_shape=self.letters[int(np.argmin(costs))],
-                           scores={c: float(v) for c, v in zip(self.letters, costs)},
+                           scores={c: float(v) for c, v in zip(self.letters, costs, strict=True)},
                            expected=expected)

@@ -1,0 +1,472 @@
+"""Calf foam-roll (`calf-roll`, side view): strokes, stroke length, tempo, leg rotation,
+hips lifted; 30 s sets timed only while rolling, 3 per leg.
+
+The person sits on the floor, one calf on a roller, hands on the floor behind lifting the
+hips, and rolls the body back and forth so the roller runs along the calf. The roller is
+not a landmark, but it stays put on the floor while the leg slides over it, so the leg's
+own travel along the shank axis *is* the contact point's travel along the calf:
+
+- stroke signal: the mean of the hip midpoint, rolled knee and rolled ankle projected on
+  the shank axis, in calf lengths (knee-ankle distance, which side-on is in the image
+  plane), so it is independent of camera distance and of where the person sits;
+- strokes: turning points of that signal confirmed with hysteresis (it must come back by
+  `stroke_hysteresis_calf` before a turn counts, so model jitter never counts a stroke).
+  A *pass* runs from one turning point to the next (one way along the calf); a *stroke*
+  is one there-and-back cycle (two passes), counted when it completes;
+- stroke length: a pass's travel as a share of calf length (the roller should cover most
+  of the calf: short passes roll one spot); tempo in strokes per minute;
+- speed: a pass's travel over its duration, in calf lengths per second (`too_fast`);
+- leg rotation: the foot's angle about the shank axis (heel-to-toe vector with its
+  component along the shank removed, measured from "up" around the shank). Side-on that
+  angle needs the model's relative depth (image z), the least precise coordinate, so it is
+  median-smoothed and only its *range* over time is used: `no_rotation` fires when the
+  foot has stayed within `rotation_min_deg` for `no_rotation_s` of rolling, reported from
+  the moment it stopped turning;
+- hips lifted: the hip midpoint's height above the hands (the wrists rest on the floor
+  behind), in thigh lengths. Seated on the floor the hip joint sits about a fifth of a
+  thigh length above it; lifting the hips raises that clearly.
+
+Sets: the clock runs only while the leg is travelling (or turned around within the last
+`rolling_grace_s`); a set ends after `set_rest_s` without rolling. Every fault event's
+`side` is the rolled leg, as SPEC.md asks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formcheck.config import DrillConfig, threshold
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
+from formcheck.drills.windows import TrailingWindow
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.geometry import flexion_deg, tilt_from_horizontal_deg
+from formcheck.pose.landmarks import LM, SIDES, side_lm
+
+NAN = float("nan")
+
+
+@dataclass
+class CalfRollConfig(DrillConfig):
+    set_target_s: float = threshold(30.0, "Prescription: roll each calf for 30 s of actual rolling.")
+    sets_per_leg: int = threshold(3, "Prescription: 3 sets per leg.")
+    stroke_hysteresis_calf: float = threshold(
+        0.10, "The leg must travel back this share of calf length before a turn counts: well above "
+              "the pose jitter of hip, knee and ankle averaged (~0.03), well below a short stroke.")
+    short_stroke_share: float = threshold(
+        0.40, "A pass covering less than this share of the calf rolls one spot; the roller should "
+              "run from above the ankle to below the knee (~0.7 of the knee-ankle distance).", -1)
+    short_stroke_off_share: float = threshold(
+        0.50, "A short-stroke cue clears once passes cover this share again (hysteresis).", -1)
+    too_fast_calf_per_s: float = threshold(
+        0.45, "Passes faster than this many calf lengths per second (~16 cm/s on an adult calf, "
+              "a full pass in under ~1.5 s) are too quick for the tissue to release: roll slowly.", 1)
+    too_fast_off_calf_per_s: float = threshold(
+        0.35, "The too-fast cue clears once passes are slower than this (hysteresis).", 1)
+    rotation_min_deg: float = threshold(
+        15.0, "Turning the foot in and out by at least this much (range) reaches other parts of "
+              "the calf; less is within the noise of the foot's angle side-on.", -1)
+    no_rotation_s: float = threshold(
+        8.0, "Rolling this long without turning the foot earns the cue: a few strokes on one line "
+             "of the calf is fine, a whole set is not.")
+    hips_down_clearance_thigh: float = threshold(
+        0.28, "Hip height above the hands, in thigh lengths, below which the hips rest on the "
+              "floor (seated, the hip joint is ~0.2 thigh lengths above it; hands add ~0.05).", -1)
+    hips_down_off_thigh: float = threshold(
+        0.34, "The hips-down cue clears once the hips are this high again (hysteresis).", -1)
+    rolling_speed_calf_per_s: float = threshold(
+        0.06, "The leg travelling faster than this (calf lengths per second) counts as rolling.")
+    rolling_grace_s: float = threshold(
+        1.5, "Turning round at the end of a pass briefly stops the leg: still rolling for this long.")
+    set_rest_s: float = threshold(
+        4.0, "This long without rolling ends the set (a rest, or changing legs).")
+    max_shank_tilt_deg: float = threshold(
+        45.0, "The rolled shank lies roughly along the floor; steeper, the person is not on the "
+              "roller (sitting up, standing) and nothing is counted.")
+
+
+@dataclass
+class _Turns:
+    """Turning points of a 1-D signal, each confirmed once the signal has come back by `h`."""
+
+    h: float
+    direction: int = 0
+    hi: float = NAN
+    hi_t: float = NAN
+    lo: float = NAN
+    lo_t: float = NAN
+    points: list[tuple[float, float]] = field(default_factory=list)  # (t, s) confirmed
+
+    def reset(self) -> None:
+        self.direction, self.hi, self.hi_t, self.lo, self.lo_t = 0, NAN, NAN, NAN, NAN
+        self.points = []
+
+    def update(self, t: float, s: float) -> list[tuple[float, float]]:
+        if not math.isfinite(s):
+            return []
+        if not math.isfinite(self.hi):
+            self.hi = self.lo = s
+            self.hi_t = self.lo_t = t
+            return []
+        new: list[tuple[float, float]] = []
+        if self.direction >= 0 and s > self.hi:
+            self.hi, self.hi_t = s, t
+        if self.direction <= 0 and s < self.lo:
+            self.lo, self.lo_t = s, t
+        if self.direction >= 0 and s <= self.hi - self.h and self.hi_t >= self.lo_t:
+            new.append((self.hi_t, self.hi))  # a high turn (or the high rest it set off from)
+            self.direction, self.lo, self.lo_t = -1, s, t
+        elif self.direction <= 0 and s >= self.lo + self.h and self.lo_t >= self.hi_t:
+            new.append((self.lo_t, self.lo))
+            self.direction, self.hi, self.hi_t = 1, s, t
+        elif self.direction == 0 and (s <= self.hi - self.h or s >= self.lo + self.h):
+            # At rest the signal wandered both ways: it sets off from where it is now.
+            up = s >= self.lo + self.h
+            new.append((self.lo_t, self.lo) if up else (self.hi_t, self.hi))
+            self.direction = 1 if up else -1
+            self.hi, self.hi_t, self.lo, self.lo_t = s, t, s, t
+        self.points += new
+        return new
+
+    def flush(self) -> tuple[float, float] | None:
+        """The current extreme as a final turning point, if it is a full hysteresis away
+        from the last confirmed one (the person stopped at the end of a pass)."""
+        if not self.points or self.direction == 0:
+            return None
+        t, s = (self.hi_t, self.hi) if self.direction > 0 else (self.lo_t, self.lo)
+        if abs(s - self.points[-1][1]) >= self.h and t > self.points[-1][0]:
+            self.points.append((t, s))
+            return (t, s)
+        return None
+
+
+@dataclass
+class _Backdated(FaultDetector):
+    """A fault whose true onset is only known in hindsight (e.g. "no rotation for 8 s"
+    began 8 s ago): the report dates it from `onset_hint`."""
+
+    onset_hint: float | None = field(default=None, init=False)
+
+    def _close(self, t_end: float) -> Event:
+        if self.onset_hint is not None and self.onset_t is not None:
+            self.onset_t = min(self.onset_t, self.onset_hint)
+        self.onset_hint = None
+        return super()._close(t_end)
+
+
+@dataclass
+class _Pass:
+    t0: float
+    t1: float
+    length: float  # calf lengths
+
+    @property
+    def speed(self) -> float:
+        return self.length / (self.t1 - self.t0) if self.t1 > self.t0 else NAN
+
+
+class CalfRollAnalyser(Analyser):
+    drill_id = "calf-roll"
+    views = ("side",)
+    required_parts = ("shoulders", "hips", "knees", "feet")
+    config_cls = CalfRollConfig
+    cfg: CalfRollConfig
+
+    def __init__(self, config: CalfRollConfig | None = None, side: str | None = None,
+                 variant: str | None = None):
+        super().__init__(config, side, variant)
+        c = self.cfg
+        self.sets = SetTracker(sets_per_side=int(c.sets_per_leg))
+        self.timer = HoldTimer(code="hold", target_s=c.set_target_s, leave_grace_s=c.set_rest_s,
+                               min_hold_s=3.0, max_step_s=0.25)
+        self.counter = Counter(refractory_s=0.5)
+        self.turns = _Turns(h=c.stroke_hysteresis_calf)
+        big = 1e9  # per-pass detectors are fed once a pass: no gap rule
+        self.short = FaultDetector("short_stroke", on=c.short_stroke_share, off=c.short_stroke_off_share,
+                                   below=True, min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
+        self.fast = FaultDetector("too_fast", on=c.too_fast_calf_per_s, off=c.too_fast_off_calf_per_s,
+                                  min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
+        self.no_rot = _Backdated("no_rotation", on=c.no_rotation_s, off=c.no_rotation_s / 2,
+                                 min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
+        self.hips = FaultDetector("hips_down", on=c.hips_down_clearance_thigh, off=c.hips_down_off_thigh,
+                                  below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=1.0)
+        self.side: str | None = side
+        self._side_votes = TrailingWindow(2.0)
+        self._axis = TrailingWindow(5.0)
+        self._calf = TrailingWindow(5.0)
+        self._thigh = TrailingWindow(5.0)
+        self._s_raw = TrailingWindow(0.2)
+        self._s_hist = TrailingWindow(0.4)
+        self._rot_raw = TrailingWindow(0.5)
+        self._clear_raw = TrailingWindow(0.5)
+        self._rot_hist: list[tuple[float, float]] = []
+        self._last_moving_t: float | None = None
+        self._passes: list[_Pass] = []
+        self._set_passes: list[_Pass] = []
+        self._set_rot: list[float] = []
+        self._set_clear: list[float] = []
+        self._vals: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ measurement
+
+    def _pick_side(self, im: np.ndarray, seen: np.ndarray) -> str | None:
+        """The rolled leg: of the legs lying straight along the floor, the lower one (a
+        crossed-over leg rests on top of it, a bent free leg is not straight)."""
+        if self.side_hint in SIDES:
+            return self.side_hint
+        scores = {}
+        for s in SIDES:
+            hip, knee, ankle = (int(side_lm(s, p)) for p in ("HIP", "KNEE", "ANKLE"))
+            if not seen[[hip, knee, ankle]].all():
+                continue
+            flex = float(flexion_deg(im[hip], im[knee], im[ankle]))
+            scores[s] = (flex < 40.0, float(im[ankle, 1]))
+        if not scores:
+            return None
+        best = max(scores, key=lambda s: scores[s])
+        self._side_votes.add(self.last_t or 0.0, 1.0 if best == "left" else 0.0)
+        if self.sets.current is not None and self.side is not None:
+            return self.side  # the rolled leg does not change within a set
+        return "left" if float(self._side_votes.mean()[0]) >= 0.5 else "right"
+
+    def _rotation_deg(self, im: np.ndarray, side: str) -> float:
+        knee, ankle, heel, toe = (im[side_lm(side, p)] for p in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
+        a = ankle - knee
+        na = np.linalg.norm(a)
+        f = toe - heel
+        if not (np.isfinite(a).all() and np.isfinite(f).all()) or na <= 0:
+            return NAN
+        a = a / na
+        f_perp = f - (f @ a) * a
+        up = np.array([0.0, -1.0, 0.0])
+        u = up - (up @ a) * a
+        nu = np.linalg.norm(u)
+        if nu < 1e-6:
+            return NAN
+        u /= nu
+        w = np.cross(a, u)
+        return float(np.degrees(np.arctan2(f_perp @ w, f_perp @ u)))
+
+    def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
+        t, im = frame.t_s, frame.image
+        hip_mid = (im[LM.LEFT_HIP] + im[LM.RIGHT_HIP]) / 2.0
+        knee, ankle = im[side_lm(side, "KNEE")], im[side_lm(side, "ANKLE")]
+        hip = im[side_lm(side, "HIP")]
+        ka = ankle[:2] - knee[:2]
+        calf = float(np.linalg.norm(ka))
+        if np.isfinite(calf) and calf > 0:
+            self._axis.add(t, ka / calf)
+            self._calf.add(t, calf)
+        self._thigh.add(t, float(np.linalg.norm(knee[:2] - hip[:2])))
+        axis = self._axis.median()
+        if axis.shape == (2,):
+            axis = axis / (np.linalg.norm(axis) or 1.0)
+        calf_med = float(self._calf.median()[0])
+        thigh_med = float(self._thigh.median()[0])
+        centre = np.nanmean(np.stack([hip_mid[:2], knee[:2], ankle[:2]]), axis=0)
+        s = float(centre @ axis) / calf_med if axis.shape == (2,) and calf_med > 0 else NAN
+        self._s_raw.add(t, s)
+        s_med = float(self._s_raw.median()[0])
+        self._s_hist.add(t, s_med)
+        speed = NAN
+        if len(self._s_hist) >= 2 and self._s_hist.covered_s() > 0.1:
+            vals, times = self._s_hist.values()[:, 0], self._s_hist.times
+            speed = abs(vals[-1] - vals[0]) / (times[-1] - times[0])
+        self._rot_raw.add(t, self._rotation_deg(im, side))
+        rot = float(self._rot_raw.median()[0])
+        wrists = im[[LM.LEFT_WRIST, LM.RIGHT_WRIST], 1][frame.seen(self.cfg.min_visibility)[
+            [LM.LEFT_WRIST, LM.RIGHT_WRIST]]]
+        clear = (float(wrists.max()) - float(hip_mid[1])) / thigh_med if len(wrists) and thigh_med > 0 else NAN
+        self._clear_raw.add(t, clear)
+        clear_med = float(self._clear_raw.median()[0])
+        tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
+        return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
+                "leg_rotation_deg": rot, "hip_clearance_thigh": clear_med, "shank_tilt_deg": tilt}
+
+    # ------------------------------------------------------------------ drill logic
+
+    def _still_since(self, t: float) -> float | None:
+        """When the foot last turned by rotation_min_deg: the start of the still run."""
+        if not self._rot_hist:
+            return None
+        ts = np.array([p[0] for p in self._rot_hist])
+        a = np.array([p[1] for p in self._rot_hist])
+        rev = a[::-1]
+        span = np.maximum.accumulate(rev) - np.minimum.accumulate(rev)
+        out = np.nonzero(span >= self.cfg.rotation_min_deg)[0]
+        k = len(a) - out[0] if len(out) else 0  # first index of the still run
+        return float(ts[min(k, len(ts) - 1)])
+
+    def _start_set(self, t: float) -> None:
+        self.sets.start(self.side, t)
+        self.counter.reset()
+        self.turns.reset()
+        self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
+        for d in self._fault_detectors():
+            d.side = self.side
+
+    def _end_set(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        self.turns.flush()  # the last pass travelled but never turned back
+        out += self._take_passes(t, final=True)
+        for d in self._fault_detectors():
+            out += d.finish(t)
+        rec = self.sets.current
+        if rec is not None:
+            rec.reps = self.counter.count
+            rec.hold_s = self.timer.good_s
+            rec.figures.update(self._set_figures())
+        self.sets.end(t)
+        return out
+
+    def _set_figures(self) -> dict[str, Any]:
+        passes = self._set_passes
+        lengths = [p.length for p in passes]
+        strokes = self.counter.count
+        span = (passes[-1].t1 - passes[0].t0) if passes else 0.0
+        rot = np.array(self._set_rot)
+        clear = np.array(self._set_clear)
+        return {
+            "strokes": strokes,
+            "rolling_s": round(self.timer.good_s, 2),
+            "stroke_length_share": round(float(np.median(lengths)), 3) if lengths else None,
+            "tempo_spm": round(60.0 * (len(passes) / 2.0) / span, 1) if span > 0 else None,
+            "pass_speed_calf_per_s": round(float(np.median([p.speed for p in passes])), 3) if passes else None,
+            "rotation_range_deg": round(float(np.percentile(rot, 95) - np.percentile(rot, 5)), 1)
+            if len(rot) else None,
+            "hip_clearance_thigh": round(float(np.median(clear)), 3) if len(clear) else None,
+        }
+
+    def _take_passes(self, t: float, final: bool = False) -> list[Event]:
+        """Turn newly confirmed turning points into passes, strokes and per-pass faults."""
+        out: list[Event] = []
+        pts = self.turns.points
+        n_done = len(self._set_passes)
+        for k in range(n_done + 1, len(pts)):
+            (t0, s0), (t1, s1) = pts[k - 1], pts[k]
+            p = _Pass(t0, t1, abs(s1 - s0))
+            self._set_passes.append(p)
+            self._passes.append(p)
+            if k % 2 == 0 and self.counter.try_count(t1):
+                out.append(Event(t_s=t1, code="stroke", kind="count", side=self.side,
+                                 message=f"Stroke {self.counter.count}", value=round(p.length, 3)))
+            # The first pass may start anywhere on the calf and the last may stop anywhere:
+            # only passes between two real turns are judged.
+            first = k == 1
+            last = final and k == len(pts) - 1
+            if not (first or last):
+                out += self.short.update(t0, p.length)
+                out += self.fast.update(t0, p.speed)
+        return out
+
+    def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
+        t = frame.t_s
+        out: list[Event] = []
+        self._vals = {}
+        side = self._pick_side(frame.image, frame.seen(self.cfg.min_visibility)) if reliable else None
+        rolling = False
+        if reliable and side is not None:
+            if self.sets.current is None and side != self.side:
+                self.side = side
+                for w in (self._axis, self._calf, self._thigh, self._s_raw, self._s_hist):
+                    w.clear()
+            m = self._measure(frame, self.side or side)
+            self._vals = m
+            posture = m["shank_tilt_deg"] <= self.cfg.max_shank_tilt_deg
+            if posture and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s:
+                self._last_moving_t = t
+            rolling = posture and self._last_moving_t is not None and \
+                t - self._last_moving_t <= self.cfg.rolling_grace_s
+        was_in = self.timer.in_hold
+        for ev in self.timer.update(t, rolling, True, reading=reliable):
+            out.append(self._rolled(ev))
+        if self.timer.in_hold and not was_in:
+            self._start_set(self.timer.start_t)
+        if was_in and not self.timer.in_hold:
+            out += self._end_set(self._last_moving_t if self._last_moving_t is not None else t)
+        if self.timer.in_hold and self._vals:
+            m = self._vals
+            self.turns.update(t, m["stroke_position_calf"])
+            out += self._take_passes(t)
+            if rolling and math.isfinite(m["leg_rotation_deg"]):
+                self._rot_hist.append((t, m["leg_rotation_deg"]))
+                self._set_rot.append(m["leg_rotation_deg"])
+            still = self._still_since(t) if rolling else None
+            if still is not None and self._rot_hist and self._rot_hist[-1][0] - self._rot_hist[0][0] > 0:
+                out += self.no_rot.update(t, t - still)
+                if self.no_rot.active and self.no_rot.onset_hint is None:
+                    self.no_rot.onset_hint = still
+            if math.isfinite(m["hip_clearance_thigh"]):
+                self._set_clear.append(m["hip_clearance_thigh"])
+            out += self.hips.update(t, m["hip_clearance_thigh"] if rolling else NAN)
+        else:
+            out += self.hips.update(t, NAN)
+        return out
+
+    def _finish(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        if self.timer.in_hold:
+            out += [self._rolled(ev) for ev in self.timer.finish(t)]
+            out += self._end_set(self._last_moving_t if self._last_moving_t is not None else t)
+        for d in self._fault_detectors():
+            out += d.finish(t)
+        return out
+
+    def _rolled(self, ev: Event) -> Event:
+        """A set's hold event, worded for rolling (the timer only ran while rolling)."""
+        return dataclasses.replace(ev, side=self.side, message=(
+            f"Rolled the {self.side} calf for {ev.value or 0.0:.1f} s of {self.cfg.set_target_s:.0f} s"))
+
+    def _fault_detectors(self) -> list[FaultDetector]:
+        return [self.hips, self.fast, self.short, self.no_rot]
+
+    # ------------------------------------------------------------------ outputs
+
+    def summary(self) -> dict[str, Any]:
+        sets = self.sets.all_sets()
+        lengths = [p.length for p in self._passes]
+        return {
+            "sets": self.sets.to_list(),
+            "strokes_total": int(sum(s.reps for s in sets) + (self.counter.count if self.sets.current else 0)),
+            "rolling_s_total": round(sum(s.hold_s for s in self.sets.sets) + (
+                self.timer.good_s if self.sets.current else 0.0), 2),
+            "stroke_length_share_median": round(float(np.median(lengths)), 3) if lengths else None,
+            "sets_per_leg": {s: self.sets.sets_done(s) for s in SIDES},
+        }
+
+    def status(self) -> LiveStatus:
+        st = LiveStatus(drill=self.drill_id, reading=self.setup.reliable, side=self.side,
+                        set_index=len(self.sets.sets) + (1 if self.sets.current else 0),
+                        sets_target=2 * int(self.cfg.sets_per_leg),
+                        count=self.counter.count if self.sets.current else None, count_label="strokes",
+                        hold_s=self.timer.good_s if self.timer.in_hold else None,
+                        hold_target_s=self.cfg.set_target_s, hold_paused=self.timer.paused,
+                        cues=self.active_cues())
+        if self.side is not None:
+            leg = [side_lm(self.side, p) for p in ("HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX")]
+            if any(c.code in ("short_stroke", "too_fast", "no_rotation") for c in st.cues):
+                st.fault_landmarks = frozenset(int(i) for i in leg)
+            if any(c.code == "hips_down" for c in st.cues):
+                st.fault_landmarks |= frozenset({int(LM.LEFT_HIP), int(LM.RIGHT_HIP)})
+        if self._set_passes:
+            last = self._set_passes[-1]
+            st.info["stroke"] = f"{100 * last.length:.0f}% of calf"
+            if len(self._set_passes) >= 2:
+                recent = self._set_passes[-4:]
+                dur = recent[-1].t1 - recent[0].t0
+                if dur > 0:
+                    st.info["tempo"] = f"{60 * len(recent) / 2 / dur:.0f} strokes/min"
+        if self._set_rot:
+            r = np.array(self._set_rot[-300:])
+            st.info["rotation"] = f"{np.percentile(r, 95) - np.percentile(r, 5):.0f} deg"
+        return st
+
+    def values(self) -> dict[str, float]:
+        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "leg_rotation_deg", "hip_clearance_thigh")
+        return {k: float(self._vals.get(k, NAN)) for k in keys}
