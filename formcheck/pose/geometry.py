@@ -50,10 +50,11 @@ def tilt_from_vertical_deg(top: np.ndarray, bottom: np.ndarray) -> np.ndarray | 
 
 
 def tilt_from_horizontal_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
-    """Signed angle of the line a->b against image horizontal, degrees in (-90, 90].
+    """Signed slope of the line through a and b against image horizontal, degrees in (-90, 90].
 
-    Positive when b is lower in the image than a (image y grows downward), whichever
-    side of a it lies on; the line's direction does not matter, only its slope.
+    Positive when the line descends toward the image's right, i.e. its right-hand end is
+    lower in the image (image y grows downward). The order of a and b does not matter,
+    only the line's slope.
     """
     d = _xy(b) - _xy(a)
     dx, dy = d[..., 0], d[..., 1]
