@@ -6,3 +6,4 @@ Add a new command module to the import list below.
 from formcheck.commands import drills_cmd  # noqa: F401
 from formcheck.commands import models_cmd  # noqa: F401
 from formcheck.commands import doctor_cmd  # noqa: F401
+from formcheck.commands import pose_cmd  # noqa: F401
