@@ -36,10 +36,10 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow
+from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow, leg_scale_px
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.geometry import body_scale_px, flexion_deg
+from formcheck.pose.geometry import flexion_deg
 from formcheck.pose.landmarks import LM, SIDES, Side, side_lm
 
 # Why a measurement is missing, for the summary's notes.
@@ -47,6 +47,17 @@ SIDE_VIEW_NOTE = "not measurable side-on (it lies along the camera's line of sig
 FRONT_DEPTH_NOTE = ("from the front the thighs point at the camera: depth and knee flexion come from the "
                     "model's 3D estimate and are approximate")
 FAR_HEEL_NOTE = "side-on the far foot is hidden behind the near one: only the near heel is checked"
+
+
+# Per-frame measurements (values()), named like the synthetic actor's truth where it has
+# the same quantity: depth_deg (+ hips below knees), knee flexion (0 = straight), knee
+# valgus as the frontal-plane projection angle (+ caving in), heel lift, stance widths.
+VALUE_KEYS = (
+    "depth_deg", "knee_flexion_deg", "knee_flexion_deg_left", "knee_flexion_deg_right",
+    "heel_lift_cm_left", "heel_lift_cm_right", "stance_width_ratio", "stance_width_cm",
+    "toe_out_deg_left", "toe_out_deg_right", "knee_valgus_deg_left", "knee_valgus_deg_right",
+    "rock_shift_pct",
+)
 
 
 @dataclass
@@ -62,6 +73,13 @@ class DeepSquatConfig(DrillConfig):
                "a 2D/3D pose estimate.", -1)
     deep_enough_deg: float = threshold(
         -4.0, "Thigh angle above which a too-shallow squat counts as deep again (hysteresis).", -1)
+    front_hip_above_knee: float = threshold(
+        0.03, "From the front, the image must also show the hips above the knees by this share "
+              "of leg length before a squat is called too shallow (the 3D depth guess alone "
+              "is not trusted for a cue).", -1)
+    static_min_on_s: float = threshold(
+        0.8, "Depth, stance and knee cues in a held squat wait this long: the position is "
+             "held for a minute, so a fault that matters lasts; brief ones are pose noise.")
     heel_lift_on: float = threshold(
         0.06, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
               "a lift (~1.5 cm on a 25 cm foot).", +1)
@@ -77,9 +95,10 @@ class DeepSquatConfig(DrillConfig):
     stance_ok_ratio: float = threshold(
         0.95, "Ankle distance over hip width above which a narrow-stance cue clears.", -1)
     valgus_on: float = threshold(
-        0.07, "Knee inside the middle of its foot by this share of leg length (~6 cm): the knee "
-              "caves in instead of tracking over the toes.", +1)
-    valgus_off: float = threshold(0.04, "Knee offset below which a knee-valgus cue clears.", +1)
+        0.04, "Knee inside the line from hip to ankle (seen from the front) by this share of leg "
+              "length (~3.5 cm): the knee caves in instead of tracking out over the toes, "
+              "where it sits on or outside that line.", +1)
+    valgus_off: float = threshold(0.02, "Knee offset below which a knee-valgus cue clears.", +1)
     rock_min: float = threshold(
         0.06, "Hip shift to one side, as a share of stance width from the hold's own centre, "
               "that counts as rocking to that side (gentle rocking moves ~5-15 %).")
@@ -106,6 +125,29 @@ class _Hold:
     rocks: int = 0
     rock_peaks: list[float] = field(default_factory=list)  # |shift| at each rock, cm
     view: str = "unknown"
+
+
+def _knee_offset(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: float) -> tuple[float, float]:
+    """The knee's sideways offset from the hip-ankle line in the image (pixels, + toward
+    the other leg: caving in) and the frontal-plane projection angle (deg, + valgus).
+
+    Seen from the front a knee that tracks over the toes sits on or outside the line from
+    hip to ankle; one that caves in crosses it. The offset is measured at the knee's
+    height, perpendicular to the line, so it holds however wide the stance.
+    """
+    d = ankle - hip
+    n = float(np.hypot(*d))
+    if not np.isfinite(n) or n <= 0:
+        return float("nan"), float("nan")
+    # Signed perpendicular distance; the normal is turned to point medially.
+    normal = np.array([-d[1], d[0]]) / n
+    if normal[0] * medial < 0:
+        normal = -normal
+    off = float(np.dot(knee - hip, normal))
+    u, v = knee - hip, ankle - knee
+    cos = float(np.dot(u, v) / (np.hypot(*u) * np.hypot(*v))) if np.hypot(*u) * np.hypot(*v) > 0 else 1.0
+    ang = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+    return off, ang if off >= 0 else -ang
 
 
 def _angle_below_horizontal(hip: np.ndarray, knee: np.ndarray, down: np.ndarray) -> float:
@@ -137,12 +179,12 @@ class DeepSquatAnalyser(Analyser):
         mk = FaultDetector
         self.heel_cue = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, cfg.min_on_s,
                                cfg.min_off_s, side=s) for s in SIDES}
-        self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.min_on_s,
+        self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.static_min_on_s,
                                  cfg.min_off_s, side=s) for s in SIDES}
-        self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg, cfg.min_on_s,
-                              cfg.min_off_s, below=True)
+        self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg,
+                              cfg.static_min_on_s, cfg.min_off_s, below=True)
         self.narrow_cue = mk("stance_narrow", cfg.stance_narrow_ratio, cfg.stance_ok_ratio,
-                             cfg.min_on_s, cfg.min_off_s, below=True)
+                             cfg.static_min_on_s, cfg.min_off_s, below=True)
         # Undebounced twins that pause the timer the moment the form breaks.
         self.heel_gate = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
                           for s in SIDES}
@@ -170,7 +212,7 @@ class DeepSquatAnalyser(Analyser):
         im, w = frame.image, frame.world
         nan = float("nan")
         m: dict[str, float] = {}
-        leg = self.ref_leg.update(frame.t_s, body_scale_px(im))
+        leg = self.ref_leg.update(frame.t_s, leg_scale_px(frame))
         m["leg"] = leg
         ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
@@ -190,7 +232,7 @@ class DeepSquatAnalyser(Analyser):
         m["depth_deg"] = float(np.nanmean(depth)) if np.isfinite(depth).any() else nan
         m["knee_flexion_deg"] = float(np.nanmean(knee)) if np.isfinite(knee).any() else nan
         for s in SIDES:
-            m[f"knee_flexion_{s}_deg"] = knee[SIDES.index(s)]
+            m[f"knee_flexion_deg_{s}"] = knee[SIDES.index(s)]
         if view == "front":
             hip_w = abs(im[LM.LEFT_HIP, 0] - im[LM.RIGHT_HIP, 0])
             ank_w = abs(im[LM.LEFT_ANKLE, 0] - im[LM.RIGHT_ANKLE, 0])
@@ -198,22 +240,29 @@ class DeepSquatAnalyser(Analyser):
             mid_x = (im[LM.LEFT_ANKLE, 0] + im[LM.RIGHT_ANKLE, 0]) / 2
             hip_mid_x = (im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2
             m["shift"] = (hip_mid_x - mid_x) / ank_w if ank_w > 0 else nan
-            wa = abs(w[LM.LEFT_ANKLE, 0] - w[LM.RIGHT_ANKLE, 0]) * 100.0
-            m["stance_cm"] = wa if np.isfinite(wa) and wa > 5 else nan
+            # Widths in cm from the world landmarks (metres), as a physio would measure them.
+            m["stance_width_cm"] = abs(w[LM.LEFT_HEEL, 0] - w[LM.RIGHT_HEEL, 0]) * 100.0
+            m["ankle_width_cm"] = abs(w[LM.LEFT_ANKLE, 0] - w[LM.RIGHT_ANKLE, 0]) * 100.0
+            # The image's hip-above-knee height: a second opinion on depth (see _update).
+            knee_y = np.nanmean([im[side_lm(s, "KNEE"), 1] for s in SIDES])
+            m["hip_above_knee"] = (knee_y - hip_y) / leg if leg > 0 else nan
             for s in SIDES:
-                # Outward = away from the body's midline, whichever way the image is turned.
-                out = 1.0 if im[side_lm(s, "ANKLE"), 0] >= mid_x else -1.0
-                foot_mid = (im[side_lm(s, "ANKLE"), 0] + im[side_lm(s, "FOOT_INDEX"), 0]) / 2
-                m[f"valgus_{s}"] = (foot_mid - im[side_lm(s, "KNEE"), 0]) * out / leg if leg > 0 else nan
+                # Medial = toward the other leg, whichever way the image is turned.
+                medial = 1.0 if im[side_lm(s, "HIP"), 0] < hip_mid_x else -1.0
+                hip, knee, ankle = (im[side_lm(s, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
+                off, fppa = _knee_offset(hip, knee, ankle, medial)
+                m[f"valgus_{s}"] = off / leg if leg > 0 else nan
+                m[f"knee_valgus_deg_{s}"] = fppa
                 # Toe-out from the world foot vector: its sideways part against its part
                 # toward the camera (the person faces it).
                 d = w[side_lm(s, "FOOT_INDEX")] - w[side_lm(s, "HEEL")]
-                m[f"toe_out_{s}_deg"] = math.degrees(math.atan2(d[0] * out, -d[2])) \
+                m[f"toe_out_deg_{s}"] = math.degrees(math.atan2(d[0] * -medial, -d[2])) \
                     if np.isfinite(d).all() else nan
         else:
-            m["stance_width_ratio"] = m["shift"] = m["stance_cm"] = nan
+            for k in ("stance_width_ratio", "shift", "stance_width_cm", "ankle_width_cm", "hip_above_knee"):
+                m[k] = nan
             for s in SIDES:
-                m[f"valgus_{s}"] = m[f"toe_out_{s}_deg"] = nan
+                m[f"valgus_{s}"] = m[f"knee_valgus_deg_{s}"] = m[f"toe_out_deg_{s}"] = nan
         return m
 
     def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
@@ -252,13 +301,11 @@ class DeepSquatAnalyser(Analyser):
             self._start_hold(t, view)
         h = self._hold
         nan = float("nan")
-        vals = {k: nan for k in ("depth_deg", "knee_flexion_deg", "stance_width_ratio",
-                                 "toe_out_left_deg", "toe_out_right_deg", "heel_lift_left_cm",
-                                 "heel_lift_right_cm", "valgus_left", "valgus_right", "rock_shift")}
+        vals = {k: nan for k in VALUE_KEYS}
         if sm is not None:
-            for k in ("depth_deg", "knee_flexion_deg", "stance_width_ratio", "toe_out_left_deg",
-                      "toe_out_right_deg", "valgus_left", "valgus_right"):
-                vals[k] = sm[k]
+            for k in VALUE_KEYS:
+                if k in sm:
+                    vals[k] = sm[k]
         settled = bool(len(self._hip_h) > 1 and self._hip_h.duration() >= 1.0
                        and float(self._hip_h.span()[0]) <= cfg.settle_span)
 
@@ -272,7 +319,7 @@ class DeepSquatAnalyser(Analyser):
                     self._notes["heel_lift_" + s] = FAR_HEEL_NOTE
                     continue
                 lifts[s] = self.heel[s].update(t, frame, s, sm["leg"], sm["hip_height"])
-                vals[f"heel_lift_{s}_cm"] = self.heel[s].lift_cm
+                vals[f"heel_lift_cm_{s}"] = self.heel[s].lift_cm
         for s in SIDES:
             v = lifts[s] if math.isfinite(lifts[s]) else None
             self.heel_gate[s].update(t, v)
@@ -280,9 +327,14 @@ class DeepSquatAnalyser(Analyser):
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,
         # so a slow descent or the way up is not told to "sink lower".
+        # From the front the depth is the model's 3D guess; the image must agree that the
+        # hips sit above the knees before the cue calls the squat shallow.
         depth = sm["depth_deg"] if (in_pos and sm is not None) else nan
         self.shallow_gate.update(t, depth if math.isfinite(depth) else None)
-        out += self.shallow_cue.update(t, depth if (math.isfinite(depth) and settled) else None)
+        cue_depth = depth if settled else nan
+        if view != "side" and sm is not None and not sm["hip_above_knee"] >= cfg.front_hip_above_knee:
+            cue_depth = max(cue_depth, cfg.deep_enough_deg) if math.isfinite(cue_depth) else nan
+        out += self.shallow_cue.update(t, cue_depth if math.isfinite(cue_depth) else None)
 
         # Front-view-only measures, judged only in the squat.
         front = in_pos and view == "front" and sm is not None
@@ -293,7 +345,7 @@ class DeepSquatAnalyser(Analyser):
             out += self.valgus_cue[s].update(t, v if math.isfinite(v) else None)
         if front and sm is not None and h is not None:
             self._rock(t, sm, h)
-            vals["rock_shift"] = sm["shift"]
+            vals["rock_shift_pct"] = 100.0 * sm["shift"]
 
         heels_down = not any(g.active for g in self.heel_gate.values())
         good = heels_down and not self.shallow_gate.active
@@ -309,8 +361,8 @@ class DeepSquatAnalyser(Analyser):
                     if math.isfinite(sm[key]):
                         lst.append(sm[key])
                 for s in SIDES:
-                    if math.isfinite(sm[f"toe_out_{s}_deg"]):
-                        h.toe_out[s].append(sm[f"toe_out_{s}_deg"])
+                    if math.isfinite(sm[f"toe_out_deg_{s}"]):
+                        h.toe_out[s].append(sm[f"toe_out_deg_{s}"])
         was = self.timer.in_hold
         ended = self.timer.update(t, in_pos, good, reading=reliable)
         if was and not self.timer.in_hold:
@@ -328,7 +380,7 @@ class DeepSquatAnalyser(Analyser):
         self._rock_centre.push(t, s)
         centre = float(self._rock_centre.median()[0])
         d = s - centre
-        cm = abs(d) * sm["stance_cm"] if math.isfinite(sm["stance_cm"]) else float("nan")
+        cm = abs(d) * sm["ankle_width_cm"] if math.isfinite(sm["ankle_width_cm"]) else float("nan")
         side = 1 if d >= cfg.rock_min else -1 if d <= -cfg.rock_min else 0
         if side and side != self._rock_side:
             if self._rock_side != 0 and self.rock_counter.try_count(t):
@@ -384,8 +436,8 @@ class DeepSquatAnalyser(Analyser):
             "max_depth_deg": round(float(np.percentile(h.depth, 95)), 1) if h.depth else None,
             "knee_flexion_deg": med(h.knee),
             "stance_width_ratio": med(h.stance, 2),
-            "toe_out_left_deg": med(h.toe_out["left"]),
-            "toe_out_right_deg": med(h.toe_out["right"]),
+            "toe_out_deg_left": med(h.toe_out["left"]),
+            "toe_out_deg_right": med(h.toe_out["right"]),
             "heel_up_s": round(h.heel_up_s, 2),
             "too_shallow_s": round(h.shallow_s, 2),
             "rock_count": h.rocks if h.view == "front" else None,
@@ -459,7 +511,4 @@ class DeepSquatAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("depth_deg", "knee_flexion_deg", "stance_width_ratio", "toe_out_left_deg",
-                "toe_out_right_deg", "heel_lift_left_cm", "heel_lift_right_cm")
-        return {k: float(self._vals.get(k, math.nan)) for k in keys}
-
+        return {k: float(self._vals.get(k, math.nan)) for k in VALUE_KEYS}

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.landmarks import Side, side_lm
+from formcheck.pose.geometry import body_scale_px
+from formcheck.pose.landmarks import LM, Side, side_lm
 
 # Heel-to-toe-tip distance over hip-knee-ankle length for adults (foot ~0.15 of stature,
 # leg ~0.49): gives the foot's length when the foot itself is foreshortened.
@@ -35,6 +36,20 @@ FOOT_PER_LEG = 0.30
 ANKLE_RISE_PER_HEEL = 0.68
 # Used to express a lift in cm when the pose gives no usable world foot length.
 NOMINAL_FOOT_CM = 25.0
+# Hip-knee-ankle length over the shoulder landmarks' width (adults: leg ~0.49 of stature,
+# BlazePose shoulder points ~0.21-0.23). Seen from the front the shoulders keep their
+# width in a squat while the thighs vanish into the line of sight.
+LEG_PER_SHOULDER = 2.2
+
+
+def leg_scale_px(frame: PoseFrame) -> float:
+    """The leg's length in pixels as far as this frame shows it: the longer leg's image
+    length, or the shoulder-based estimate when that is longer (legs foreshortened)."""
+    im = frame.image
+    leg = body_scale_px(im)
+    sh = float(np.linalg.norm(im[LM.LEFT_SHOULDER, :2] - im[LM.RIGHT_SHOULDER, :2]))
+    vals = [v for v in (leg, LEG_PER_SHOULDER * sh) if np.isfinite(v) and v > 0]
+    return max(vals) if vals else float("nan")
 
 
 class TrailingWindow:
@@ -134,7 +149,8 @@ class HeelLiftMeter:
     - `start(t)` begins a hold; once the posture has been steady for `settle_s`, the
       median heel and ankle heights over the next `baseline_s` become the flat-foot
       baseline, taken at that posture;
-    - the lift is read while the posture stays within `posture_band` of the baseline's;
+    - the lift is read while the posture stays within `posture_band` of the baseline's
+      and is steady (passing through it on the way up or down gives no reading);
     - when the posture leaves the band the reading is unavailable (NaN), and if it then
       settles elsewhere for `rebase_s` a new baseline is taken there.
 
@@ -229,8 +245,11 @@ class HeelLiftMeter:
 
         if self._base is not None and abs(posture - self._base_posture) <= self.posture_band:
             self._out_since = None
-            rise = sm - self._base
-            self.lift = combine_rises(float(rise[0]), float(rise[1]))
+            # Passing through the baseline's posture on the way elsewhere (standing up,
+            # sinking) is not holding it: only a steady posture gives a reading.
+            if self._settled(t, self.settle_s):
+                rise = sm - self._base
+                self.lift = combine_rises(float(rise[0]), float(rise[1]))
             return self.lift
         if self._base is not None:
             # Out of the baseline's posture: no reading; re-baseline once settled elsewhere.

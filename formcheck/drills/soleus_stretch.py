@@ -32,10 +32,16 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow, foot_length_px
+from formcheck.drills.heel_lift import (
+    HeelLiftMeter,
+    ReferenceLeg,
+    TrailingWindow,
+    foot_length_px,
+    leg_scale_px,
+)
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.geometry import body_scale_px, flexion_deg, tilt_from_vertical_deg
+from formcheck.pose.geometry import flexion_deg, tilt_from_vertical_deg
 from formcheck.pose.landmarks import SIDES, Side, side_lm
 
 
@@ -146,7 +152,7 @@ class SoleusStretchAnalyser(Analyser):
 
     def _measure(self, frame: PoseFrame) -> dict[str, Any]:
         im, t = frame.image, frame.t_s
-        leg = self.ref_leg.update(t, body_scale_px(im))
+        leg = self.ref_leg.update(t, leg_scale_px(frame))
         facing = self._facing_sign(frame)
         fl = [foot_length_px(frame, s, leg) for s in SIDES]
         self._foot_len.push(t, np.nanmax(fl) if np.isfinite(fl).any() else np.nan)
