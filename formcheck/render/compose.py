@@ -56,3 +56,17 @@ class Overlay:
 def compose(*annotators: Annotator, mirror: bool = False) -> Overlay:
     """compose(SkeletonAnnotator(), CueBanner(), ...) -> one annotator drawing them in order."""
     return Overlay(list(annotators), mirror=mirror)
+
+
+def default_overlay(duration_s: float | None = None, mirror: bool = False) -> Overlay:
+    """Everything the live window and the annotated video show, in drawing order: the
+    skeleton and trace under the panels, the cue banner over everything but "no reading"."""
+    from formcheck.render.banner import CueBanner
+    from formcheck.render.hud import CounterBadge, HoldRing, InfoPanel, NoReadingBadge, SetSideLabel
+    from formcheck.render.skeleton import SkeletonAnnotator
+    from formcheck.render.timeline import TimelineStrip
+    from formcheck.render.trace import TraceAnnotator
+
+    return compose(SkeletonAnnotator(), TraceAnnotator(), SetSideLabel(), CounterBadge(), InfoPanel(),
+                   HoldRing(), TimelineStrip(duration_s=duration_s), CueBanner(), NoReadingBadge(),
+                   mirror=mirror)

@@ -16,6 +16,7 @@ import numpy as np
 
 from formcheck.drills.base import LiveStatus
 from formcheck.pose.frame import PoseFrame
+from formcheck.render.banner import form_bar_height
 from formcheck.render.text import fill_rect
 from formcheck.render.theme import DARK, GOOD, GREY, PANEL_OPACITY, TEXT, WHITE, Scale
 
@@ -23,9 +24,32 @@ TOP = 74  # first row under the cue banner, at 720p
 LEFT = 16
 
 
+RING_RADIUS, RING_THICKNESS = 62, 12
+
+
+def portrait(scene: np.ndarray) -> bool:
+    return scene.shape[0] > scene.shape[1]
+
+
+def top(scene: np.ndarray, status: LiveStatus) -> int:
+    """First row of the panels: under the cue banner (lower when a long cue takes two lines)."""
+    s = Scale.of(scene)
+    return max(s.px(TOP), form_bar_height(scene, status) + s.px(10))
+
+
+def column_width(scene: np.ndarray, status: LiveStatus) -> int:
+    """Room for the left column: the frame's width, less the hold ring beside it."""
+    s = Scale.of(scene)
+    W = scene.shape[1]
+    ring = status.hold_target_s and status.hold_s is not None and not portrait(scene)
+    return W - s.px(2 * LEFT) - (s.px(2 * (RING_RADIUS + RING_THICKNESS) + 24) if ring else 0)
+
+
 def _panel_text(scene: np.ndarray, lines: list[tuple[str, int, bool, tuple[int, int, int]]],
-                x: int, y: int, pad: int, gap: int) -> int:
+                x: int, y: int, pad: int, gap: int, max_width: int | None = None) -> int:
     """A dark translucent panel with lines of text stacked at (x, y). Returns its bottom."""
+    if max_width is not None:
+        lines = [(TEXT.fit(t, sz, max_width - 2 * pad, b), sz, b, c) for t, sz, b, c in lines]
     sizes = [TEXT.size(t, sz, b) for t, sz, b, _ in lines]
     w = max(sw for sw, _ in sizes) + 2 * pad
     h = sum(sh for _, sh in sizes) + gap * (len(lines) - 1) + 2 * pad
@@ -60,7 +84,8 @@ class SetSideLabel:
         text = set_side_text(status)
         if text:
             s = Scale.of(scene)
-            _panel_text(scene, [(text, s.px(24), True, WHITE)], s.px(LEFT), s.px(TOP), s.px(8), 0)
+            _panel_text(scene, [(text, s.px(24), True, WHITE)], s.px(LEFT), top(scene, status), s.px(8), 0,
+                        column_width(scene, status))
         return scene
 
 
@@ -74,7 +99,8 @@ class CounterBadge:
         s = Scale.of(scene)
         col = WHITE if status.reading else GREY
         lines = [(status.count_label or "count", s.px(20), False, col), (text, s.px(52), True, col)]
-        _panel_text(scene, lines, s.px(LEFT), s.px(TOP + 48), s.px(10), s.px(2))
+        _panel_text(scene, lines, s.px(LEFT), top(scene, status) + s.px(48), s.px(10), s.px(2),
+                    column_width(scene, status))
         return scene
 
 
@@ -85,16 +111,24 @@ class HoldRing:
     counts good-form time only) or when there is no reading.
     """
 
-    def __init__(self, radius: float = 62, thickness: float = 12):
+    def __init__(self, radius: float = RING_RADIUS, thickness: float = RING_THICKNESS):
         self.radius, self.thickness = radius, thickness
+
+    def centre(self, scene: np.ndarray, status: LiveStatus) -> tuple[int, int]:
+        """Top right under the banner; on a portrait frame bottom right, above the timeline,
+        where it does not crowd the left column."""
+        s = Scale.of(scene)
+        H, W = scene.shape[:2]
+        r, th = s.px(self.radius), s.px(self.thickness)
+        cx = W - s.px(24) - r
+        return (cx, H - s.px(64) - r - th - s.px(26)) if portrait(scene) else (cx, top(scene, status) + r + th)
 
     def annotate(self, scene: np.ndarray, frame: PoseFrame, status: LiveStatus) -> np.ndarray:
         if status.hold_s is None or not status.hold_target_s:
             return scene
         s = Scale.of(scene)
-        W = scene.shape[1]
         r, th = s.px(self.radius), s.px(self.thickness)
-        cx, cy = W - s.px(24) - r, s.px(TOP) + r + th
+        cx, cy = self.centre(scene, status)
         running = status.reading and not status.hold_paused
         col = GOOD if running else GREY
         fill_rect(scene, cx - r - th, cy - r - th, cx + r + th, cy + r + th + s.px(26), DARK, PANEL_OPACITY)
@@ -126,8 +160,8 @@ class InfoPanel:
         s = Scale.of(scene)
         col = WHITE if status.reading else GREY
         lines = [(f"{k}: {v}", s.px(19), False, col) for k, v in list(status.info.items())[:self.max_lines]]
-        y = s.px(TOP + 48 + (110 if status.count is not None else 0))
-        _panel_text(scene, lines, s.px(LEFT), y, s.px(8), s.px(4))
+        y = top(scene, status) + s.px(48 + (110 if status.count is not None else 0))
+        _panel_text(scene, lines, s.px(LEFT), y, s.px(8), s.px(4), column_width(scene, status))
         return scene
 
 
@@ -142,7 +176,7 @@ class NoReadingBadge:
         text, size = "no reading", s.px(24)
         tw, th = TEXT.size(text, size, True)
         pad = s.px(10)
-        x0, y0 = W // 2 - tw // 2 - pad, s.px(TOP)
+        x0, y0 = W // 2 - tw // 2 - pad, top(scene, status)
         fill_rect(scene, x0, y0, x0 + tw + 2 * pad, y0 + th + 2 * pad, (90, 90, 90), 0.8)
         TEXT.draw(scene, text, (W // 2, y0 + pad), size, WHITE, bold=True, anchor="mt")
         return scene

@@ -80,6 +80,36 @@ class TextRenderer:
             self._cache.popitem(last=False)
         return sp
 
+    def measure(self, text: str, size: int, bold: bool = False) -> float:
+        """Advance width in pixels, without rasterising (and caching) a sprite."""
+        return float(_font(max(6, int(size)), bool(bold)).getlength(text))
+
+    def fit(self, text: str, size: int, max_width: int, bold: bool = False) -> str:
+        """The text, cut with an ellipsis if wider than max_width pixels."""
+        if self.measure(text, size, bold) <= max_width:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:  # the longest prefix that fits with its ellipsis
+            mid = (lo + hi + 1) // 2
+            if self.measure(text[:mid].rstrip() + "…", size, bold) <= max_width:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo].rstrip() + "…"
+
+    def wrap(self, text: str, size: int, max_width: int, bold: bool = False, max_lines: int = 2) -> list[str]:
+        """Split text at spaces into lines no wider than max_width (the last one cut if needed)."""
+        lines: list[str] = []
+        words = text.split()
+        while words and len(lines) < max_lines - 1:
+            line = words.pop(0)
+            while words and self.measure(f"{line} {words[0]}", size, bold) <= max_width:
+                line += " " + words.pop(0)
+            lines.append(line)
+        if words:
+            lines.append(self.fit(" ".join(words), size, max_width, bold))
+        return lines
+
     def size(self, text: str, size: int, bold: bool = False) -> tuple[int, int]:
         sp = self.sprite(text, size, bold)
         return sp.width, sp.height

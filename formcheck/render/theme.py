@@ -38,7 +38,10 @@ class Scale:
 
     @classmethod
     def of(cls, scene: np.ndarray) -> Scale:
-        return cls(max(0.35, scene.shape[0] / REFERENCE_HEIGHT))
+        # By height, unless the frame is narrow (a portrait phone video): then by width, so
+        # that the panels of both sides still fit side by side.
+        h, w = scene.shape[:2]
+        return cls(max(0.35, min(h, 1.25 * w) / REFERENCE_HEIGHT))
 
     def px(self, n: float) -> int:
         return max(1, round(n * self.k))

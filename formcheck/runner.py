@@ -1,0 +1,335 @@
+"""The session runner: source -> estimator -> smoother -> analyser -> sinks, ending in a
+SessionResult and the outputs asked for (annotated video, JSON, CSV, HTML, history).
+
+`analyze` runs it on files; the live front end can reuse `run_frames` with its own frame
+stream. Whatever happens mid-stream (Ctrl-C, a camera lost, a video that turns out to be
+truncated), what was measured until then is kept: the analyser is finished, the session is
+marked `interrupted`, every output is written, and only then is the error raised again
+(with the partial SessionRun attached as `exc.partial_run`) so the command line can say
+what was saved and exit non-zero.
+
+After a complete run, two outcomes are errors although the outputs are written:
+no person in any frame (NoPersonError) and nothing counted or held at all
+(NothingCountedError: probably the wrong drill for the footage).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from formcheck.config import load_config
+from formcheck.drills import analyser_class
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.errors import FormcheckError, InputError, NoPersonError
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
+from formcheck.render.thumbnails import PeakThumbnails, Thumbnail
+from formcheck.report.csv_report import FrameTable
+from formcheck.report.session import SessionResult, SourceInfo, write_report
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, float], None]  # (frames done, seconds of video done)
+
+
+class NothingCountedError(InputError):
+    """The analyser saw a person but nothing it could count or time: likely the wrong drill."""
+
+    exit_code = 7
+
+
+@dataclass
+class Outputs:
+    """Where to write what; None = not wanted."""
+
+    json: Path | None = None
+    csv: Path | None = None
+    html: Path | None = None
+    video: Path | None = None
+
+    def paths(self) -> list[Path]:
+        return [p for p in (self.json, self.csv, self.html, self.video) if p is not None]
+
+
+@dataclass
+class SessionRequest:
+    source: str | Path | int
+    drill: str
+    model: str = "full"
+    side: str | None = None
+    variant: str | None = None
+    config: Path | None = None
+    preset: str | None = None
+    outputs: Outputs = field(default_factory=Outputs)
+    history: bool = True  # store the finished session in the user's history
+    smoothing: bool = True
+    max_frames: int | None = None
+
+
+@dataclass
+class FrameContext:
+    """Everything a sink may use for one frame."""
+
+    image: np.ndarray | None  # the unmirrored BGR frame (None for landmark recordings)
+    pose: PoseFrame
+    status: LiveStatus
+    values: dict[str, float]
+    events: list[Event]  # events completed on this frame
+
+
+class FrameSink(Protocol):
+    def on_frame(self, ctx: FrameContext) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class LetterTrace:
+    """The foot path on screen when a count event fired (ankle ABCs: one letter)."""
+
+    t_s: float
+    label: str
+    side: str | None
+    points: np.ndarray  # (N, 2) image pixels
+
+
+@dataclass
+class SessionRun:
+    """A finished (or interrupted) session with everything the reports draw from."""
+
+    result: SessionResult
+    table: FrameTable
+    thumbnails: list[Thumbnail] = field(default_factory=list)
+    traces: list[LetterTrace] = field(default_factory=list)
+    frames: int = 0
+    wall_s: float = 0.0
+    error: BaseException | None = None
+    written: list[Path] = field(default_factory=list)
+    history_id: int | None = None
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class TableSink:
+    """One row per frame: time, state and the analyser's values() (the CSV, the plots)."""
+
+    def __init__(self) -> None:
+        self.table = FrameTable()
+
+    def on_frame(self, ctx: FrameContext) -> None:
+        self.table.add(ctx.pose.t_s, ctx.pose.index, ctx.pose.detected, ctx.status, ctx.values)
+
+    def close(self) -> None:
+        pass
+
+
+class TraceSink:
+    """Keeps the on-screen trace at each count event (the letters of ankle ABCs)."""
+
+    def __init__(self) -> None:
+        self.traces: list[LetterTrace] = []
+        self._prev: np.ndarray | None = None
+
+    def on_frame(self, ctx: FrameContext) -> None:
+        trace = ctx.status.trace
+        for e in ctx.events:
+            if e.kind == "count":
+                # The analyser may clear its trace on the frame that completes a letter: the
+                # longer of this frame's and the previous frame's trace is the letter.
+                cands = [t for t in (trace, self._prev) if t is not None and len(t) >= 2]
+                if cands:
+                    pts = np.asarray(max(cands, key=len), float)[:, :2].copy()
+                    self.traces.append(LetterTrace(e.t_s, e.message, e.side, pts))
+        self._prev = None if trace is None else np.asarray(trace, float)
+
+    def close(self) -> None:
+        pass
+
+
+class VideoSink:
+    """Draws the overlay on a copy of each frame and writes the annotated video."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], duration_s: float | None):
+        from formcheck.render.compose import default_overlay
+        from formcheck.render.video_writer import VideoWriter
+
+        self.path = Path(path)
+        self.overlay = default_overlay(duration_s=duration_s)
+        self.writer = VideoWriter(self.path, fps=fps, size=size)
+
+    def on_frame(self, ctx: FrameContext) -> None:
+        if ctx.image is None:
+            return
+        # Draw on a copy: the thumbnail sink may hold this frame for a fault's peak.
+        scene = self.overlay.annotate(ctx.image.copy(), ctx.pose, ctx.status)
+        self.writer.write(scene)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def build_analyser(drill: str, side: str | None = None, variant: str | None = None,
+                   config: Path | None = None, preset: str | None = None) -> Analyser:
+    cls = analyser_class(drill)
+    if variant is not None and cls.variants and variant not in cls.variants:
+        raise InputError(f"Unknown variant '{variant}' for {drill}: choose one of {', '.join(cls.variants)}")
+    if side is not None and side not in ("left", "right"):
+        raise InputError(f"--side must be left or right, not '{side}'")
+    cfg = load_config(cls.config_cls, drill, config, preset)
+    return cls(cfg, side=side, variant=variant)
+
+
+def run_frames(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, sinks: list[FrameSink],
+               thumbnails: PeakThumbnails | None = None, progress: ProgressFn | None = None
+               ) -> tuple[int, int, BaseException | None]:
+    """Drive the analyser and sinks over (video frame, pose) pairs.
+
+    Returns (frames, frames with a person, the exception that stopped the stream or None).
+    Only KeyboardInterrupt and FormcheckError (camera lost, truncated video...) are caught:
+    anything else is a bug and propagates.
+    """
+    n = detected = 0
+    error: BaseException | None = None
+    try:
+        for vf, pose in frames:
+            image = getattr(vf, "image_bgr", None)
+            events = analyser.update(pose)
+            status = analyser.status()
+            ctx = FrameContext(image, pose, status, analyser.values(), events)
+            for sink in sinks:
+                sink.on_frame(ctx)
+            if thumbnails is not None:
+                thumbnails.update(analyser, image, pose, status)
+            n += 1
+            detected += pose.detected
+            if progress is not None:
+                progress(n, pose.t_s)
+    except (KeyboardInterrupt, FormcheckError) as exc:
+        error = exc
+        log.debug("stream stopped after %d frames: %r", n, exc)
+    return n, detected, error
+
+
+def _stream(source: Any, model: str, smoothing: bool):
+    """(video frame, pose) pairs from the pipeline, and the model label for the report."""
+    from formcheck.pipeline import pose_stream
+    from formcheck.pose.smoothing import make_smoother
+    from formcheck.sources import LandmarkSource
+
+    smoother = make_smoother() if smoothing else None
+    if isinstance(source, LandmarkSource):
+        if source.smoothed:
+            smoother = None  # recorded poses were smoothed already: never smooth twice
+        return pose_stream(source, None, smoother=smoother), None, source.header.model or "recording"
+    from formcheck.pose.estimator import PoseEstimator
+
+    estimator = PoseEstimator(model, mode="video")
+    return pose_stream(source, estimator, smoother=smoother), estimator, estimator.model_name
+
+
+def run_session(req: SessionRequest, progress: ProgressFn | None = None,
+                on_start: Callable[[SourceInfo], None] | None = None, check: bool = True) -> SessionRun:
+    """Run one session end to end and write its outputs (see the module docstring)."""
+    from formcheck.sources import open_source
+
+    analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
+    source = open_source(req.source, max_frames=req.max_frames)
+    estimator = None
+    sinks: list[FrameSink] = []
+    t0 = time.perf_counter()
+    try:
+        if on_start is not None:
+            on_start(source.info)
+        stream, estimator, model_name = _stream(source, req.model, req.smoothing)
+        table_sink, trace_sink = TableSink(), TraceSink()
+        sinks = [table_sink, trace_sink]
+        info = source.info
+        if req.outputs.video is not None:
+            if info.kind == "landmarks":
+                raise InputError("--video needs a video or images: a landmark recording has no pictures")
+            sinks.append(VideoSink(req.outputs.video, info.fps, (info.width, info.height),
+                                   info.duration_s or None))
+        thumbs = PeakThumbnails() if req.outputs.html is not None else None
+        n, detected, error = run_frames(stream, analyser, sinks, thumbs, progress)
+    finally:
+        for sink in sinks:
+            try:
+                sink.close()
+            except Exception:  # a failing writer must not hide the session's own error
+                log.exception("closing %s failed", type(sink).__name__)
+        if estimator is not None:
+            estimator.close()
+        source.close()
+    wall = time.perf_counter() - t0
+    info = source.info  # the file source corrects frames/duration once decoded
+    if n == 0 and error is None:
+        raise InputError(f"{Path(str(req.source)).name}: no frames could be read")
+    analyser.finish()
+    result = SessionResult(drill=req.drill, source=info, model=model_name,
+                           pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
+                           events=list(analyser.events), interrupted=error is not None)
+    run = SessionRun(result, table_sink.table, thumbs.finish() if thumbs else [], trace_sink.traces,
+                     n, wall, error)
+    if n:
+        write_outputs(run, req.outputs)
+    if req.history and n and detected and counted_anything(result):
+        run.history_id = _store_history(result)
+    if error is not None:
+        error.partial_run = run  # type: ignore[attr-defined]
+        raise error
+    if check:
+        check_result(run, Path(str(req.source)).name, req.drill)
+    return run
+
+
+def _store_history(result: SessionResult) -> int | None:
+    from formcheck.history import HistoryError, record_session
+
+    try:
+        return record_session(result)
+    except HistoryError as exc:
+        # The reports are written; a broken history must not fail the analysis.
+        log.warning("%s", exc)
+        return None
+
+
+def write_outputs(run: SessionRun, outputs: Outputs) -> None:
+    """JSON, CSV and HTML (the video was written as the frames went by)."""
+    if outputs.json is not None:
+        write_report(run.result, outputs.json)
+        run.written.append(outputs.json)
+    if outputs.csv is not None:
+        run.table.write_csv(outputs.csv)
+        run.written.append(outputs.csv)
+    if outputs.html is not None:
+        from formcheck.report.html_report import write_html
+
+        write_html(run, outputs.html)
+        run.written.append(outputs.html)
+    if outputs.video is not None and outputs.video.exists():
+        run.written.append(outputs.video)
+
+
+def counted_anything(result: SessionResult) -> bool:
+    return any(e.kind in ("count", "hold") for e in result.events)
+
+
+def check_result(run: SessionRun, name: str, drill: str) -> None:
+    """Raise the errors of a complete run that measured nothing useful (outputs are written)."""
+    if run.result.pose_coverage == 0:
+        raise NoPersonError(f"No person found in any of the {run.frames} frames of {name}: "
+                            "check the person is fully in the picture and the light is good")
+    if not counted_anything(run.result):
+        raise NothingCountedError(
+            f"Nothing to count in {name} for {drill}: a person was seen in "
+            f"{run.result.pose_coverage:.0%} of frames but no {drill} rep or hold was found "
+            "(is this the right drill, and the whole drill in the clip?)")
