@@ -7,3 +7,5 @@ from formcheck.commands import drills_cmd  # noqa: F401
 from formcheck.commands import models_cmd  # noqa: F401
 from formcheck.commands import doctor_cmd  # noqa: F401
 from formcheck.commands import pose_cmd  # noqa: F401
+from formcheck.commands import analyze_cmd  # noqa: F401
+from formcheck.commands import history_cmd  # noqa: F401
