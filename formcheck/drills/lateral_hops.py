@@ -1,0 +1,572 @@
+"""Lateral agility hops, front view: a strap lies on the floor running away from the
+camera; the runner balances on the foot further from it, hops sideways over it and lands
+on the other foot (switch-feet, the default), or hops back and forth on one foot
+(single-leg). 15 hops x 3 sets.
+
+How it is measured
+------------------
+- Contact: a foot is on the floor when its lowest point (heel or toe) is within
+  `contact_pct` of leg length of the floor line and it is nearly still. The floor line is
+  where the feet rest (the image row of planted feet, fitted across both sides of the
+  strap so a slightly rolled camera does not matter). A flight is a stretch with no foot on
+  the floor. Heights and distances are shares of the leg's image length.
+- A hop is a flight whose support moves sideways by at least `min_travel_pct` of leg
+  length: hopping in place (skipping rope) is no lateral hop and counts nothing.
+  Take-off = the last contact frame, landing = the first contact frame after the flight.
+- The strap line: from the start position (the stance foot plus half a typical hop toward
+  the free foot) until there are landings on both sides; then the midpoint between the
+  median landing positions on each side, so it follows where the strap really is. A hop
+  crosses when the landing foot's centre is past the line; otherwise it is `short_hop`.
+- Landing foot: the foot(s) on the floor in the first `both_feet_s` after landing. In
+  switch-feet the landing foot must be the one on the side of travel (hopping to your
+  right you land on your right foot); in single-leg always the hopping foot.
+  `wrong_foot` = the other foot, or both.
+- Knee flexion at landing: the peak 3-D (world landmark) knee angle of the landing leg in
+  the first `landing_window_s` of contact, relative to standing; a front camera cannot see
+  knee bend in the image plane (the leg foreshortens), so this relies on the model's depth
+  and is good to roughly 5-10 deg. `stiff_landing` below `stiff_landing_deg`.
+- Knee valgus at landing: peak frontal-plane projection angle of the landing knee beyond
+  its standing baseline (see star_balance.fppa_deg).
+- Ground-contact time: landing to the next take-off. Its resolution is one frame interval
+  (33 ms at 30 fps, 40 ms at 25 fps), reported as `contact_time_resolution_s`.
+- Sets: a pause of `rest_s` without a hop ends a set. Cadence = hops per minute over a
+  set's landings.
+
+Events: `count` code "hop" with t_s = take-off and t_end_s = landing, side = the landing
+foot (absent for both feet), value = the lateral distance in % of leg length. Per-hop faults run from the landing to the next
+take-off: `short_hop`, `stiff_landing`, `knee_valgus`, `wrong_foot` (side = the landing
+foot that was wrong, or the expected one when both landed).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formcheck.config import DrillConfig, threshold
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.drills.blocks import Counter, FaultDetector, SetTracker
+from formcheck.drills.star_balance import fppa_deg
+from formcheck.errors import InputError
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.geometry import flexion_deg
+from formcheck.pose.landmarks import LM, side_lm
+
+log = logging.getLogger(__name__)
+
+SIDES = ("left", "right")
+
+
+@dataclass
+class LateralHopsConfig(DrillConfig):
+    hops_per_set: float = threshold(15, "The prescription: 15 hops a set.")
+    sets: float = threshold(3, "The prescription: 3 sets.")
+    contact_pct: float = threshold(
+        4.0, "A foot is on the floor when its lowest point is within this share of leg length "
+             "(~3 cm) of the floor line: above the model's jitter at the feet, below a hop's clearance.")
+    contact_speed_pct: float = threshold(
+        60.0, "...and moves slower than this (% of leg length per second): a foot sweeping low "
+              "over the strap is in flight, not on the floor.")
+    min_travel_pct: float = threshold(
+        15.0, "A flight is a lateral hop when the body moves sideways this far (% of leg length, "
+              "~13 cm); hopping in place moves far less.")
+    min_flight_s: float = threshold(
+        0.03, "Flights shorter than this are contact flicker (one frame at 30 fps counts).")
+    both_feet_s: float = threshold(
+        0.12, "Both feet touching down within this time of each other is a two-footed landing.")
+    landing_window_s: float = threshold(
+        0.35, "Knee bend and knee angle at landing are taken over this much of the contact.")
+    cross_margin_pct: float = threshold(
+        2.0, "The landing foot's centre must be this far past the strap line (% of leg length) to "
+             "count as over it: the line itself is an estimate.", -1)
+    stiff_landing_deg: float = threshold(
+        15.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
+              "soft landing bends the knee 25-40 deg.", -1)
+    knee_valgus_deg: float = threshold(
+        10.0, "Landing knee falling inside the hip-ankle line by this frontal-plane angle beyond "
+              "standing: the common clinical cut-off for dynamic valgus.", 1)
+    rest_s: float = threshold(3.0, "A pause this long without a hop ends a set.")
+    refractory_s: float = threshold(
+        0.15, "Two hops cannot be closer than this: one physical hop never counts twice.")
+
+
+@dataclass
+class Hop:
+    t_takeoff: float
+    t_landing: float
+    direction: str  # the person's side travelled toward: "left" | "right"
+    travel_pct: float
+    landing_foot: str  # "left" | "right" | "both"
+    landing_x_pct: float = float("nan")  # landing foot centre past the line (+ = crossed)
+    crossed: bool = True
+    knee_flexion_deg: float = float("nan")
+    knee_valgus_deg: float = float("nan")
+    contact_s: float = float("nan")
+    expected_foot: str | None = None
+    faults: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(v: float, n: int = 1) -> float | None:
+            return round(v, n) if math.isfinite(v) else None
+
+        return {"t_takeoff_s": round(self.t_takeoff, 3), "t_landing_s": round(self.t_landing, 3),
+                "direction": self.direction, "landing_foot": self.landing_foot,
+                "crossed": self.crossed, "travel_pct": r(self.travel_pct),
+                "past_line_pct": r(self.landing_x_pct), "knee_flexion_deg": r(self.knee_flexion_deg),
+                "knee_valgus_deg": r(self.knee_valgus_deg), "contact_s": r(self.contact_s, 3),
+                "faults": list(self.faults)}
+
+
+class _Contact:
+    """One contact phase: from the first frame a foot is down to the last."""
+
+    def __init__(self, t: float):
+        self.t0 = t
+        self.t1 = t
+        self.judged = False
+        self.first_down: dict[str, float] = {}
+        self.samples: list[tuple[float, dict[str, bool], float, dict[str, float], dict[str, float],
+                                 dict[str, float]]] = []
+
+    def add(self, t: float, down: dict[str, bool], hip_x: float, foot_x: dict[str, float],
+            flex: dict[str, float], fppa: dict[str, float]) -> None:
+        self.t1 = t
+        for s in SIDES:
+            if down[s] and s not in self.first_down:
+                self.first_down[s] = t
+        self.samples.append((t, down, hip_x, foot_x, flex, fppa))
+
+    def support_x(self, first: bool) -> float:
+        """Median hip x over the first / last 0.1 s of the contact."""
+        if not self.samples:
+            return float("nan")
+        if first:
+            xs = [s[2] for s in self.samples if s[0] - self.t0 <= 0.1]
+        else:
+            xs = [s[2] for s in self.samples if self.t1 - s[0] <= 0.1]
+        xs = [x for x in xs if math.isfinite(x)]
+        return float(np.median(xs)) if xs else float("nan")
+
+
+class LateralHopsAnalyser(Analyser):
+    drill_id = "lateral-hops"
+    views = ("front",)
+    required_parts = ("hips", "knees", "feet")
+    variants = ("switch-feet", "single-leg")
+    config_cls = LateralHopsConfig
+
+    def __init__(self, config: LateralHopsConfig | None = None, side: str | None = None,
+                 variant: str | None = None):
+        if variant == "switch":
+            variant = "switch-feet"
+        if variant not in (None, *self.variants):
+            raise InputError(f"Unknown lateral-hops variant '{variant}': choose switch-feet or single-leg")
+        super().__init__(config, side, variant)
+        self.c: LateralHopsConfig = self.cfg  # type: ignore[assignment]
+        self.variant: str | None = variant
+        self.hops: list[Hop] = []
+        self.counter = Counter(refractory_s=self.c.refractory_s)
+        self.sets = SetTracker(sets_per_side=int(self.c.sets), sides=(None, "left", "right"))
+        # Per-hop faults: raised at the landing, cleared at the next take-off.
+        self.det = {code: FaultDetector(code, 0.5, 0.5, 0.0, 0.0, max_gap_s=1e9)
+                    for code in ("short_hop", "stiff_landing", "knee_valgus", "wrong_foot")}
+        self._flag_on: set[str] = set()
+        # baseline (standing)
+        self.leg_px = float("nan")
+        self._leg_buf: deque[float] = deque(maxlen=90)
+        self.floor: dict[str, tuple[float, float]] = {}  # side of line -> (x, y) median contact
+        self._floor0: float = float("nan")
+        self._floor_buf: deque[float] = deque(maxlen=30)
+        self.base_flex: dict[str, float] = {"left": 0.0, "right": 0.0}
+        self.base_fppa: dict[str, float] = {"left": 0.0, "right": 0.0}
+        self._base_buf: list[tuple[float, float, float, float]] = []
+        self.line_x: float = float("nan")  # strap line, image x (pixels)
+        self._landing_x: dict[str, list[float]] = {"+": [], "-": []}
+        self.facing = 1.0  # +1: person's left is image +x (facing the camera)
+        # contact state
+        self._prev: dict[str, np.ndarray] = {}
+        self._prev_t: float | None = None
+        self.contact: _Contact | None = None
+        self._last_contact: _Contact | None = None
+        self._flight_since: float | None = None
+        self._last_hop_t: float | None = None
+        self.values_now: dict[str, float] = {}
+        self.frame_dt: deque[float] = deque(maxlen=120)
+        self._undecided: list[Hop] = []
+
+    # ------------------------------------------------------------------ measures
+
+    def _foot(self, im: np.ndarray, side: str) -> tuple[float, float]:
+        """(centre x, lowest y) of one foot in the image."""
+        pts = im[[side_lm(side, "ANKLE"), side_lm(side, "HEEL"), side_lm(side, "FOOT_INDEX")], :2]
+        x = float(np.mean(pts[:, 0]))
+        y = float(np.max(pts[1:, 1]))
+        return x, y
+
+    def _floor_y(self, x: float) -> float:
+        if "+" in self.floor and "-" in self.floor:
+            (x0, y0), (x1, y1) = self.floor["-"], self.floor["+"]
+            if abs(x1 - x0) > 1e-6:
+                return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+        if self.floor:
+            return next(iter(self.floor.values()))[1]
+        return self._floor0
+
+    def _leg_length_px(self, im: np.ndarray) -> float:
+        vals = []
+        for s in SIDES:
+            hip, knee, ankle = (im[side_lm(s, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
+            vals.append(float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle)))
+        vals = [v for v in vals if math.isfinite(v) and v > 0]
+        return max(vals) if vals else float("nan")
+
+    # ------------------------------------------------------------------ per frame
+
+    def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
+        t = frame.t_s
+        out: list[Event] = []
+        nan = float("nan")
+        self.values_now = {"knee_flexion_deg": nan, "knee_valgus_deg": nan, "left_foot_height_pct": nan,
+                           "right_foot_height_pct": nan, "hip_x_pct": nan}
+        if self._prev_t is not None:
+            self.frame_dt.append(t - self._prev_t)
+        if not reliable:
+            self._prev, self._prev_t = {}, t
+            for d in self.det.values():
+                out += d.update(t, None)
+            return out
+        im, w = frame.image, frame.world
+        leg_now = self._leg_length_px(im)
+        if math.isfinite(leg_now):
+            self._leg_buf.append(leg_now)
+        if not self._leg_buf:
+            return out
+        # The longest recent leg: a bent knee or a foreshortened leg only shortens it.
+        leg = float(np.percentile(self._leg_buf, 90))
+        self.leg_px = leg
+        fac = np.sign(im[LM.LEFT_HIP, 0] - im[LM.RIGHT_HIP, 0])
+        if fac:
+            self.facing = float(fac)
+        hip_x = float((im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2)
+        feet = {s: self._foot(im, s) for s in SIDES}
+        if not all(math.isfinite(v) for f in feet.values() for v in f):
+            return out
+        if not math.isfinite(self._floor0):
+            self._floor_buf.append(max(feet["left"][1], feet["right"][1]))
+            if len(self._floor_buf) >= 5:
+                self._floor0 = float(np.median(self._floor_buf))
+            else:
+                return out
+        dt = t - self._prev_t if self._prev_t is not None else float("nan")
+        down: dict[str, bool] = {}
+        height: dict[str, float] = {}
+        for s in SIDES:
+            x, y = feet[s]
+            h = (self._floor_y(x) - y) / leg * 100.0
+            height[s] = h
+            prev = self._prev.get(s)
+            if prev is not None and math.isfinite(dt) and 0 < dt <= 0.25:
+                speed = float(np.hypot(x - prev[0], y - prev[1])) / dt / leg * 100.0
+            else:
+                speed = 0.0
+            down[s] = h < self.c.contact_pct and speed < self.c.contact_speed_pct
+        self._prev = {s: np.array(feet[s]) for s in SIDES}
+        self._prev_t = t
+        flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
+                                     dims=3)) for s in SIDES}
+        fppa = {s: fppa_deg(im, s) for s in SIDES}
+        self.values_now.update(left_foot_height_pct=height["left"], right_foot_height_pct=height["right"],
+                               hip_x_pct=(hip_x - self.line_x) / leg * 100.0
+                               if math.isfinite(self.line_x) else nan)
+
+        # Standing baseline: both feet down, no hop yet (or a rest): knee bend and knee angle.
+        if down["left"] and down["right"] and not self.hops:
+            self._base_buf.append((flex["left"], flex["right"], fppa["left"], fppa["right"]))
+            self._base_buf = self._base_buf[-60:]
+            arr = np.array(self._base_buf)
+            if len(arr) >= 5:
+                med = np.nanmedian(arr, axis=0)
+                self.base_flex = {"left": float(med[0]) if math.isfinite(med[0]) else 0.0,
+                                  "right": float(med[1]) if math.isfinite(med[1]) else 0.0}
+                self.base_fppa = {"left": float(med[2]) if math.isfinite(med[2]) else 0.0,
+                                  "right": float(med[3]) if math.isfinite(med[3]) else 0.0}
+
+        any_down = down["left"] or down["right"]
+        if any_down:
+            if self.contact is None:
+                self.contact = _Contact(t)  # a landing (or the first contact)
+            self.contact.add(t, down, hip_x, {s: feet[s][0] for s in SIDES}, flex, fppa)
+            self._flight_since = None
+        elif self.contact is not None:
+            # No foot down: a flight once it lasts min_flight_s (shorter is flicker).
+            if self._flight_since is None:
+                self._flight_since = t
+            if t - self._flight_since >= self.c.min_flight_s - 1e-6:
+                out += self._on_takeoff(t)
+        if (self.contact is not None and self._last_contact is not None and not self.contact.judged
+                and t - self.contact.t0 >= self.c.landing_window_s - 1e-6):
+            out += self._judge_landing(self._last_contact, self.contact)
+        # Floor line from contacts (median foot row where feet rest), per side of the line.
+        if self.contact is not None:
+            for s in SIDES:
+                if down[s] and math.isfinite(self.line_x):
+                    key = "+" if feet[s][0] > self.line_x else "-"
+                    fx, fy = self.floor.get(key, feet[s])
+                    # slow running estimate: a landing's lag should not move the floor
+                    self.floor[key] = (0.9 * fx + 0.1 * feet[s][0], 0.9 * fy + 0.1 * feet[s][1])
+        # Sets end after a rest without hops.
+        if (self.sets.current is not None and self._last_hop_t is not None
+                and t - self._last_hop_t >= self.c.rest_s):
+            self._close_set(self._last_hop_t)
+        for code, d in self.det.items():
+            out += d.update(t, 1.0 if code in self._flag_on else 0.0)
+        return out
+
+    def _on_takeoff(self, t: float) -> list[Event]:
+        """The contact phase ended: judge the landing into it if not done yet (a contact
+        shorter than the landing window), note its contact time, clear the hop's cues."""
+        out: list[Event] = []
+        c = self.contact
+        assert c is not None
+        self.contact = None
+        if self._last_contact is not None and not c.judged:
+            out += self._judge_landing(self._last_contact, c)
+        if self.hops and self.hops[-1].t_landing == c.t0:
+            self.hops[-1].contact_s = c.t1 - c.t0
+        self._last_contact = c
+        self._flag_on.clear()  # the per-hop cues end at the next take-off
+        return out
+
+    def _judge_landing(self, a: _Contact, b: _Contact) -> list[Event]:
+        b.judged = True
+        return self._hop_from(a, b)
+
+    def _hop_from(self, a: _Contact, b: _Contact) -> list[Event]:
+        """Contact a, flight, contact b: a lateral hop when the support moved enough."""
+        leg = self.leg_px
+        xa, xb = a.support_x(first=False), b.support_x(first=True)
+        # The support moves on after landing: use the hip over the whole landing window.
+        xs = [s[2] for s in b.samples if math.isfinite(s[2])]
+        if xs:
+            xb = float(np.median(xs))
+        travel = (xb - xa) / leg * 100.0
+        if not math.isfinite(travel) or abs(travel) < self.c.min_travel_pct:
+            return []
+        if not self.counter.try_count(b.t0):
+            return []
+        direction = self._person_side(np.sign(travel))
+        feet_down = dict(sorted(b.first_down.items(), key=lambda kv: kv[1]))
+        firsts = list(feet_down.items())
+        if len(firsts) >= 2 and firsts[1][1] - firsts[0][1] <= self.c.both_feet_s:
+            landing = "both"
+        else:
+            landing = firsts[0][0]
+        hop = Hop(t_takeoff=a.t1, t_landing=b.t0, direction=direction, travel_pct=abs(travel),
+                  landing_foot=landing)
+        # landing foot position relative to the line
+        foot = landing if landing != "both" else direction
+        fx = [s[3][foot] for s in b.samples if math.isfinite(s[3][foot])]
+        land_x = float(np.median(fx[:4])) if fx else float("nan")
+        sign = 1.0 if travel > 0 else -1.0
+        if not math.isfinite(self.line_x):
+            # From the start position: midway between the take-off foot and the landing foot.
+            last = a.samples[-1]
+            off = [s_ for s_ in SIDES if last[1][s_]] or list(SIDES)
+            xs0 = [smp[3][s_] for smp in a.samples if a.t1 - smp[0] <= 0.1 for s_ in off
+                   if math.isfinite(smp[3][s_])]
+            self.line_x = (float(np.median(xs0)) + land_x) / 2 if xs0 else land_x
+        key = "+" if sign > 0 else "-"
+        self._landing_x[key].append(land_x)
+        if self._landing_x["+"] and self._landing_x["-"]:
+            self.line_x = (float(np.median(self._landing_x["+"][-9:]))
+                           + float(np.median(self._landing_x["-"][-9:]))) / 2
+        hop.landing_x_pct = (land_x - self.line_x) * sign / leg * 100.0
+        hop.crossed = hop.landing_x_pct > self.c.cross_margin_pct
+        # knee bend and knee angle in the landing window, on the landing leg(s)
+        legs = [landing] if landing != "both" else list(SIDES)
+        win = [s for s in b.samples if s[0] - b.t0 <= self.c.landing_window_s]
+        flex = [s[4][leg_] - self.base_flex[leg_] for s in win for leg_ in legs if math.isfinite(s[4][leg_])]
+        val = [s[5][leg_] - self.base_fppa[leg_] for s in win for leg_ in legs if math.isfinite(s[5][leg_])]
+        hop.knee_flexion_deg = float(np.max(flex)) if flex else float("nan")
+        # the valgus peak is a 3-sample median so one jittery frame does not make it
+        if len(val) >= 3:
+            v = np.array(val)
+            hop.knee_valgus_deg = float(np.max(np.convolve(v, np.ones(3) / 3, mode="valid")))
+        elif val:
+            hop.knee_valgus_deg = float(np.median(val))
+        self.hops.append(hop)
+        self._last_hop_t = b.t0
+        out = self._count(hop)
+        self._decide_variant()
+        out += self._judge(hop)
+        return out
+
+    def _person_side(self, image_sign: float) -> str:
+        return "left" if image_sign * self.facing > 0 else "right"
+
+    def _count(self, hop: Hop) -> list[Event]:
+        side = hop.landing_foot if hop.landing_foot != "both" else None
+        set_side = None if self.variant != "single-leg" else side
+        cur = self.sets.current
+        if cur is None:
+            cur = self.sets.start(set_side, hop.t_takeoff)
+        cur.reps += 1
+        msg = (f"hop {'over' if hop.crossed else 'short of'} the line to the {hop.direction}, "
+               f"landing on {'both feet' if hop.landing_foot == 'both' else 'the ' + hop.landing_foot + ' foot'}")
+        return [Event(t_s=hop.t_takeoff, code="hop", kind="count", message=msg, side=side,
+                      t_end_s=hop.t_landing, value=round(hop.travel_pct, 1))]
+
+    def _decide_variant(self) -> None:
+        if self.variant_hint is not None:
+            self.variant = self.variant_hint if self.variant_hint != "switch" else "switch-feet"
+            return
+        single = [h for h in self.hops if h.landing_foot != "both"]
+        if len(single) < 3:
+            return
+        lead = sum(1 for h in single if h.landing_foot == h.direction)
+        same = max(sum(1 for h in single if h.landing_foot == s) for s in SIDES)
+        # switch-feet: the landing foot follows the direction; single-leg: it never changes
+        self.variant = "single-leg" if same > lead else "switch-feet"
+
+    def _expected_foot(self, hop: Hop) -> str | None:
+        if self.variant == "single-leg":
+            if self.side_hint in SIDES:
+                return self.side_hint
+            single = [h.landing_foot for h in self.hops if h.landing_foot != "both"]
+            return max(SIDES, key=single.count) if single else None
+        if self.variant == "switch-feet":
+            return hop.direction
+        return None
+
+    def _judge(self, hop: Hop) -> list[Event]:
+        """Per-hop faults. Until the variant is known (3 one-foot landings) wrong_foot is
+        judged later, for those hops too."""
+        if not hop.crossed:
+            hop.faults.append("short_hop")
+        if math.isfinite(hop.knee_flexion_deg) and hop.knee_flexion_deg < self.c.stiff_landing_deg:
+            hop.faults.append("stiff_landing")
+        if math.isfinite(hop.knee_valgus_deg) and hop.knee_valgus_deg > self.c.knee_valgus_deg:
+            hop.faults.append("knee_valgus")
+        pending = self._undecided + [hop]
+        self._undecided = []
+        for h in pending:
+            exp = self._expected_foot(h)
+            if exp is None:
+                self._undecided.append(h)
+                continue
+            h.expected_foot = exp
+            if h.landing_foot != exp:
+                h.faults.append("wrong_foot")
+        out: list[Event] = []
+        for h in pending:
+            if h in self._undecided:
+                continue
+            for code in h.faults:
+                det = self.det[code]
+                foot = h.landing_foot if h.landing_foot != "both" else h.expected_foot or h.direction
+                det.side = h.expected_foot if code == "wrong_foot" and h.expected_foot else foot
+                if h is hop:
+                    self._flag_on.add(code)
+                    det.update(h.t_landing, 1.0)
+                else:
+                    # judged late (variant just decided): report it at its own time
+                    out.append(Event(t_s=h.t_landing, code=code, kind="fault", message=det.text(),
+                                     side=det.side, t_end_s=h.t_landing + (h.contact_s if
+                                                                           math.isfinite(h.contact_s)
+                                                                           else 0.2)))
+        return out
+
+    def _close_set(self, t: float) -> None:
+        cur = self.sets.current
+        if cur is None:
+            return
+        hops = [h for h in self.hops if cur.t_s <= h.t_takeoff <= t + 1e-9]
+        cur.figures.update(self._set_figures(hops))
+        self.sets.end(t)
+
+    def _set_figures(self, hops: list[Hop]) -> dict[str, Any]:
+        if len(hops) >= 2:
+            span = hops[-1].t_landing - hops[0].t_landing
+            cadence = (len(hops) - 1) / span * 60.0 if span > 0 else float("nan")
+        else:
+            cadence = float("nan")
+        contacts = [h.contact_s for h in hops if math.isfinite(h.contact_s)]
+        flex = [h.knee_flexion_deg for h in hops if math.isfinite(h.knee_flexion_deg)]
+        return {"cadence_hops_per_min": round(cadence, 1) if math.isfinite(cadence) else None,
+                "contact_time_mean_s": round(float(np.mean(contacts)), 3) if contacts else None,
+                "knee_flexion_landing_mean_deg": round(float(np.mean(flex)), 1) if flex else None,
+                "crossed": sum(1 for h in hops if h.crossed)}
+
+    # ------------------------------------------------------------------ outputs
+
+    def _fault_detectors(self) -> list[FaultDetector]:
+        return list(self.det.values())
+
+    def _finish(self, t: float) -> list[Event]:
+        out: list[Event] = []
+        if self.contact is not None and self._last_contact is not None and not self.contact.judged:
+            out += self._judge_landing(self._last_contact, self.contact)
+        # the last contact has no take-off: its contact time stays unknown
+        self._flag_on.clear()
+        for d in self.det.values():
+            out += d.finish(t)
+        # hops still unjudged for wrong_foot (fewer than 3 one-foot landings): left unjudged
+        if self.sets.current is not None:
+            self._close_set(t if self._last_hop_t is None else max(self._last_hop_t, self.sets.current.t_s))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        dts = [d for d in self.frame_dt if d > 0]
+        res = float(np.median(dts)) if dts else None
+        all_fig = self._set_figures(self.hops)
+        return {
+            "sets": self.sets.to_list(),
+            "variant": self.variant or "switch-feet",
+            "hops_total": len(self.hops),
+            "hops_crossed": sum(1 for h in self.hops if h.crossed),
+            "hops": [h.to_dict() for h in self.hops],
+            "cadence_hops_per_min": all_fig["cadence_hops_per_min"],
+            "contact_time_mean_s": all_fig["contact_time_mean_s"],
+            "contact_time_resolution_s": round(res, 4) if res else None,
+            "knee_flexion_landing_mean_deg": all_fig["knee_flexion_landing_mean_deg"],
+            "landing_feet": {k: sum(1 for h in self.hops if h.landing_foot == k)
+                             for k in ("left", "right", "both")},
+        }
+
+    def status(self) -> LiveStatus:
+        st = LiveStatus(drill=self.drill_id, reading=self.setup.reliable)
+        st.sets_target = int(self.c.sets)
+        st.count_label = "hops"
+        cur = self.sets.current
+        st.set_index = len(self.sets.sets) + (1 if cur is not None else 0)
+        st.count = cur.reps if cur is not None else 0
+        st.count_target = int(self.c.hops_per_set)
+        st.cues = self.active_cues()
+        if self.variant == "single-leg" and self.hops:
+            st.side = self._expected_foot(self.hops[-1])
+        lms: set[int] = set()
+        for code in self._flag_on:
+            side = self.det[code].side
+            if side in SIDES:
+                if code in ("knee_valgus", "stiff_landing"):
+                    lms |= {side_lm(side, p) for p in ("HIP", "KNEE", "ANKLE")}
+                else:
+                    lms |= {side_lm(side, p) for p in ("ANKLE", "HEEL", "FOOT_INDEX")}
+        st.fault_landmarks = frozenset(int(i) for i in lms)
+        if st.reading and self.hops:
+            h = self.hops[-1]
+            if math.isfinite(h.knee_flexion_deg):
+                st.info["knee bend"] = f"{h.knee_flexion_deg:.0f} deg"
+            fig = self._set_figures([x for x in self.hops if cur is not None and x.t_takeoff >= cur.t_s])
+            if fig["cadence_hops_per_min"]:
+                st.info["cadence"] = f"{fig['cadence_hops_per_min']:.0f}/min"
+        return st
+
+    def values(self) -> dict[str, float]:
+        return dict(self.values_now)
