@@ -357,7 +357,8 @@ class CameraSource(Source):
             if not ok or image is None:
                 # A lost camera either blocks in read() or fails at once; the consumer's
                 # timeout covers the first, this covers the second without spinning.
-                if now - last_ok > self.frame_timeout_s:
+                # Before the first frame, the open timeout in _start decides instead.
+                if index and now - last_ok > self.frame_timeout_s:
                     self._box.fail(CameraError(
                         f"Camera {self._label} stopped sending frames (unplugged?) after {index} frames"))
                     return

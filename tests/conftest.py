@@ -78,3 +78,26 @@ def make_pose(view: str = "front", *, scale: float = 300.0, hip: tuple[float, fl
 def pose_builder() -> Callable[..., PoseFrame]:
     """make_pose(view="front"|"side", scale=..., hip=(x, y), ...) -> PoseFrame."""
     return make_pose
+
+
+def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (64, 48), fps: float = 30.0,
+                fourcc: str = "MJPG") -> Path:
+    """A small video whose frame i is a flat grey of level 5 * i (so order can be checked)."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    assert writer.isOpened(), f"cannot write {fourcc} to {path}"
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), min(255, 5 * i), np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def video_maker(tmp_path: Path) -> Callable[..., Path]:
+    """video_maker(name="clip.avi", frames=30, size=(64, 48), fps=30, fourcc="MJPG") -> Path."""
+
+    def make(name: str = "clip.avi", **kw) -> Path:
+        return write_video(tmp_path / name, **kw)
+
+    return make
