@@ -106,7 +106,7 @@ def measure(lm: np.ndarray, heading: np.ndarray, body: BodyDims) -> dict[str, np
         out[f"toe_height_cm_{side}"] = 100 * toe[:, 1]
         on_floor = toe[:, 1] < CONTACT_M
         # Heel lift: how far the heel is above the floor while the foot tip rests on it.
-        out[f"heel_lift_cm_{side}"] = np.where(on_floor, 100 * heel[:, 1], np.nan)
+        out[f"heel_lift_cm_{side}"] = np.where(on_floor, 100 * (heel[:, 1] - toe[:, 1]), np.nan)
         out[f"foot_contact_{side}"] = ((toe[:, 1] < CONTACT_M) | (heel[:, 1] < CONTACT_M)).astype(float)
     knee_y = (lm[:, LM.LEFT_KNEE, 1] + lm[:, LM.RIGHT_KNEE, 1]) / 2
     out["hip_above_knee_cm"] = 100 * (hp[:, 1] - knee_y)

@@ -369,3 +369,34 @@ def fault_event(f: Fault, side: str | None, t_end_max: float, start: float | Non
         return None
     return Event(float(s), f.code, "fault", cue_message(f.code, side), side, float(min(e, t_end_max)),
                  f.value)
+
+
+def leg_reach(body: BodyDims, knee_flex_deg: float) -> float:
+    """Hip-to-ankle distance of a leg bent this much at the knee (law of cosines)."""
+    k = np.radians(180.0 - knee_flex_deg)
+    return float(np.sqrt(body.thigh ** 2 + body.shank ** 2 - 2 * body.thigh * body.shank * np.cos(k)))
+
+
+def circle_meet(c1: np.ndarray, r1: float, c2: np.ndarray, r2: float) -> np.ndarray:
+    """Upper intersection (larger second coordinate) of two circles in a plane; where they
+    do not meet, the point on the line between the centres that best splits the gap."""
+    c1, c2 = np.asarray(c1, float), np.asarray(c2, float)
+    d = float(np.linalg.norm(c2 - c1))
+    a = (r1 ** 2 - r2 ** 2 + d ** 2) / (2 * d)
+    h2 = r1 ** 2 - a ** 2
+    base = c1 + (c2 - c1) * a / d
+    if h2 <= 0:
+        return base
+    perp = np.array([-(c2 - c1)[1], (c2 - c1)[0]]) / d
+    p1, p2 = base + perp * np.sqrt(h2), base - perp * np.sqrt(h2)
+    return p1 if p1[1] >= p2[1] else p2
+
+
+def keep_reach(intent: PoseIntent, body: BodyDims, legs: dict[str, np.ndarray], min_flex: float = 3.0,
+               ) -> None:
+    """Lower the pelvis wherever a grounded leg (legs[side] True in that frame) would have
+    to be straighter than min_flex to reach its foot: the foot stays planted and the body
+    sinks, as it would, instead of the foot being dragged off the floor."""
+    T = len(intent.t)
+    flex = {s: np.where(m, min_flex, -1.0) * np.ones(T) for s, m in legs.items()}
+    intent.pelvis[:, 1] = np.minimum(intent.pelvis[:, 1], pelvis_height(intent, body, flex))
