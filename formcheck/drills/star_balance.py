@@ -53,6 +53,7 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, SetTracker
+from formcheck.errors import InputError
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import flexion_deg, tilt_from_vertical_deg
@@ -240,11 +241,13 @@ class StarBalanceAnalyser(Analyser):
         super().__init__(config, side, variant)
         cfg: StarBalanceConfig = self.cfg  # type: ignore[assignment]
         self.c = cfg
-        if variant not in (None, "y", "star"):
-            from formcheck.errors import InputError
-            raise InputError(f"Unknown star-balance variant '{variant}': choose y or star")
-        self.variant: str | None = variant
         self.star_points = int(cfg.star_points)
+        if variant in ("star6", "star8"):  # the star with its number of points
+            self.star_points = int(variant[-1])
+            variant = self.variant_hint = "star"
+        if variant not in (None, "y", "star"):
+            raise InputError(f"Unknown star-balance variant '{variant}': choose y, star (star6, star8)")
+        self.variant: str | None = variant
         self.base = Baseline()
         self._base_buf: list[tuple[float, float, float, float, float, np.ndarray, np.ndarray, float]] = []
         self._two_leg_since: float | None = None
@@ -344,6 +347,8 @@ class StarBalanceAnalyser(Analyser):
         self._base_buf = [s for s in self._base_buf if t - s[7] <= 2.0]
         if t - self._two_leg_since >= self.c.baseline_s and len(self._base_buf) >= 3:
             arr = np.array([s[:5] for s in self._base_buf], float)
+            if not np.isfinite(arr).any(axis=0).all():
+                return
             med = np.nanmedian(arr, axis=0)
             if not np.all(np.isfinite(med)):
                 return
@@ -548,9 +553,13 @@ class StarBalanceAnalyser(Analyser):
         return self.star_points
 
     def _points(self) -> dict[str, float]:
-        if self.variant == "star":
-            return STAR6_POINTS if self.star_points == 6 else STAR8_POINTS
-        return Y_POINTS
+        """The points reaches are named by. Until a Y is chosen, the 8-point star names:
+        they contain the Y's three points and name the 6-point star's by the nearest."""
+        if self.variant == "star" and self.star_points == 6:
+            return STAR6_POINTS
+        if self.variant_hint == "y":
+            return Y_POINTS
+        return STAR8_POINTS
 
     def _track_reach(self, t: float, w: np.ndarray, leg: float, stance: str, down: bool) -> list[Event]:
         """Reach distance = raised foot tip from the stance mid-foot, on the floor plane, as
