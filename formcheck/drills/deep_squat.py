@@ -37,6 +37,7 @@ from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
 from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow, leg_scale_px
+from formcheck.drills.hold_clock import GoodTimeLedger
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import flexion_deg
@@ -191,6 +192,8 @@ class DeepSquatAnalyser(Analyser):
         self.shallow_gate = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg, 0.0, 0.0,
                                below=True)
         self.rock_counter = Counter(refractory_s=0.3)
+        self.ledger = GoodTimeLedger()
+        self._was_good = False
         self._win = TrailingWindow(cfg.smooth_s)
         self._hip_h = TrailingWindow(1.5)
         self._hold: _Hold | None = None
@@ -198,7 +201,7 @@ class DeepSquatAnalyser(Analyser):
         self._near: Side | None = None
         self._near_votes: list[float] = []
         self._rock_side = 0
-        self._rock_centre = TrailingWindow(1e9)
+        self._rock_centre = TrailingWindow(10.0)
         self._rock_peak = 0.0
         self._prev_t: float | None = None
         self._vals: dict[str, float] = {}
@@ -363,16 +366,24 @@ class DeepSquatAnalyser(Analyser):
                 for s in SIDES:
                     if math.isfinite(sm[f"toe_out_deg_{s}"]):
                         h.toe_out[s].append(sm[f"toe_out_deg_{s}"])
-        was = self.timer.in_hold
+        was, before = self.timer.in_hold, self.timer.good_s
         ended = self.timer.update(t, in_pos, good, reading=reliable)
+        self.ledger.record(t, self.timer.good_s - before)
+        if self._was_good and not good and self.timer.in_hold:
+            # The clock stopped now; the fault began a little earlier. Take that time back.
+            onsets = [g.onset_t for g in (*self.heel_gate.values(), self.shallow_gate)
+                      if g.active and g.onset_t is not None]
+            if onsets:
+                self.ledger.take_back(self.timer, min(onsets))
+        self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended, t)
         self._vals = vals
         return out
 
     def _rock(self, t: float, sm: dict[str, float], h: _Hold) -> None:
-        """Count side-to-side rocks: the hips crossing from one side of the hold's own
-        centre to beyond `rock_min` on the other. Never a fault."""
+        """Count side-to-side rocks: the hips crossing from one side of their own centre
+        (median of the last 10 s) to beyond `rock_min` on the other. Never a fault."""
         cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
         s = sm["shift"]
         if not math.isfinite(s):

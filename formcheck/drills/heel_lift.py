@@ -77,13 +77,14 @@ class TrailingWindow:
         a = self._stack()
         if a is None:
             return np.array([np.nan])
-        with np.errstate(all="ignore"):
-            finite = np.isfinite(a)
-            out = np.full(a.shape[1], np.nan)
-            for j in range(a.shape[1]):
-                col = a[finite[:, j], j]
-                if col.size:
-                    out[j] = float(np.median(col))
+        finite = np.isfinite(a)
+        if finite.all():
+            return np.median(a, axis=0)
+        out = np.full(a.shape[1], np.nan)
+        for j in range(a.shape[1]):
+            col = a[finite[:, j], j]
+            if col.size:
+                out[j] = float(np.median(col))
         return out
 
     def span(self) -> np.ndarray:
@@ -91,12 +92,25 @@ class TrailingWindow:
         a = self._stack()
         if a is None:
             return np.array([np.nan])
+        if np.isfinite(a).all():
+            return a.max(axis=0) - a.min(axis=0)
         out = np.full(a.shape[1], np.nan)
         for j in range(a.shape[1]):
             col = a[np.isfinite(a[:, j]), j]
             if col.size:
                 out[j] = float(col.max() - col.min())
         return out
+
+    def slope(self) -> float:
+        """Least-squares rate of change per second of the first component (NaN with fewer
+        than three finite samples)."""
+        pts = [(t, v[0]) for t, v in self._buf if np.isfinite(v[0])]
+        if len(pts) < 3:
+            return float("nan")
+        a = np.array(pts)
+        tt = a[:, 0] - a[:, 0].mean()
+        den = float(np.dot(tt, tt))
+        return float(np.dot(tt, a[:, 1] - a[:, 1].mean()) / den) if den > 0 else float("nan")
 
     def duration(self) -> float:
         return self._buf[-1][0] - self._buf[0][0] if len(self._buf) > 1 else 0.0
@@ -122,17 +136,13 @@ def world_foot_cm(frame: PoseFrame, side: Side) -> float:
     return d if np.isfinite(d) and 15.0 <= d <= 35.0 else float("nan")
 
 
-def foot_heights(frame: PoseFrame, side: Side, min_visibility: float) -> tuple[float, float]:
-    """(heel, ankle) height above the same foot's tip, image pixels (y grows downward).
-    NaN for a point the model does not see."""
+def foot_points_y(frame: PoseFrame, side: Side, min_visibility: float) -> np.ndarray:
+    """Image y (pixels, down) of one foot's heel, ankle and tip; NaN where not seen."""
     seen = frame.seen(min_visibility)
-    h, a, k = (int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX"))
-    if not seen[k]:
-        return float("nan"), float("nan")
-    toe_y = frame.image[k, 1]
-    heel = toe_y - frame.image[h, 1] if seen[h] else float("nan")
-    ankle = toe_y - frame.image[a, 1] if seen[a] else float("nan")
-    return float(heel), float(ankle)
+    idx = [int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")]
+    y = frame.image[idx, 1].astype(float)
+    y[~seen[idx]] = np.nan
+    return y
 
 
 @dataclass
@@ -159,6 +169,7 @@ class HeelLiftMeter:
     """
 
     smooth_s: float = 0.3
+    toe_s: float = 1.0
     baseline_s: float = 0.5
     settle_s: float = 0.5
     rebase_s: float = 1.0
@@ -168,6 +179,7 @@ class HeelLiftMeter:
     lift: float = field(default=float("nan"), init=False)
     foot_cm: float = field(default=NOMINAL_FOOT_CM, init=False)
     _win: TrailingWindow = field(init=False)
+    _toe: TrailingWindow = field(init=False)
     _posture: TrailingWindow = field(init=False)
     _capture: list[np.ndarray] = field(default_factory=list, init=False)
     _capture_len: list[float] = field(default_factory=list, init=False)
@@ -181,6 +193,9 @@ class HeelLiftMeter:
 
     def __post_init__(self) -> None:
         self._win = TrailingWindow(self.smooth_s)
+        # The foot tip stays planted through a heel lift, so its height is averaged over a
+        # longer window than the heel's: half the reference's jitter for no lag.
+        self._toe = TrailingWindow(self.toe_s)
         self._posture = TrailingWindow(max(self.settle_s, self.rebase_s))
 
     @property
@@ -200,12 +215,14 @@ class HeelLiftMeter:
         self._base, self._base_posture = None, float("nan")
         self._begin_capture(None)
         self._win.clear()
+        self._toe.clear()
         self._posture.clear()
         self.lift, self.foot_cm = float("nan"), NOMINAL_FOOT_CM
 
     def stop(self) -> None:
         self._start_t, self._base = None, None
         self._win.clear()
+        self._toe.clear()
         self._posture.clear()
         self.lift = float("nan")
 
@@ -231,17 +248,16 @@ class HeelLiftMeter:
         if self._start_t is None:
             return self.lift
         if frame is None or not frame.detected or not math.isfinite(posture):
-            self._win.push(t, [np.nan, np.nan])
             return self.lift
         self._posture.push(t, posture)
-        heel, ankle = foot_heights(frame, side, self.min_visibility)
+        y = foot_points_y(frame, side, self.min_visibility)
+        self._win.push(t, y[:2])
+        self._toe.push(t, y[2])
         fl = foot_length_px(frame, side, leg_px)
         foot_px = self._foot_px if np.isfinite(self._foot_px) else fl
         if not np.isfinite(foot_px) or foot_px <= 0:
-            self._win.push(t, [np.nan, np.nan])
             return self.lift
-        self._win.push(t, [heel / foot_px, ankle / foot_px])
-        sm = self._win.median()
+        sm = (float(self._toe.median()[0]) - self._win.median()) / foot_px
 
         if self._base is not None and abs(posture - self._base_posture) <= self.posture_band:
             self._out_since = None

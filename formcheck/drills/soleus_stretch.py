@@ -39,6 +39,7 @@ from formcheck.drills.heel_lift import (
     foot_length_px,
     leg_scale_px,
 )
+from formcheck.drills.hold_clock import GoodTimeLedger
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import flexion_deg, tilt_from_vertical_deg
@@ -59,11 +60,24 @@ class SoleusStretchConfig(DrillConfig):
         8.0, "A heel's flat-foot baseline holds while the shank stays within this many degrees "
              "of its tilt when it was taken: the pose model shifts heel and ankle with the "
              "shank's tilt, so each knee position gets its own baseline.")
-    knee_straight_deg: float = threshold(
-        15.0, "Front-knee flexion below which the knee is straight: the stretch then loads the "
-              "gastrocnemius, not the soleus. A knee-to-wall stretch bends it 30-60 deg.", -1)
-    knee_bent_deg: float = threshold(
-        20.0, "Front-knee flexion above which a straight-knee cue clears (hysteresis).", -1)
+    knee_drop_deg: float = threshold(
+        12.0, "Front-knee flexion this far below the hold's own deepest bend (or below "
+              "knee_bent_min_deg) means the knee has come back off the wall: the stretch then "
+              "moves from the soleus to the calf. Above the few degrees people drift.", +1)
+    knee_back_deg: float = threshold(
+        7.0, "The knee counts as back at the wall once within this of its deepest bend.", +1)
+    knee_bent_min_deg: float = threshold(
+        35.0, "A knee-to-wall stretch bends the front knee well past this (typically 60-90 deg); "
+              "a hold that never gets here is done with the knee straight.")
+    lunge_shank_deg: float = threshold(
+        12.0, "The front shank leans forward at least this much (knee ahead of the ankle) in the "
+              "stretch; standing in the split stance between holds it is near vertical.")
+    settle_rate_deg_s: float = threshold(
+        20.0, "The hold's clock starts once the knee stops moving toward the wall (knee flexion "
+              "changing slower than this, deg/s), and stops when it moves off again.")
+    settle_lag_s: float = threshold(
+        0.45, "A knee leaving the wall shows in its trend about this late (the trend is fitted "
+             "over 0.4 s): that much good time is taken back when it does.")
     stagger_min: float = threshold(
         0.5, "Front ankle ahead of the back one by this many foot lengths: a split stance, "
              "not feet side by side.")
@@ -88,6 +102,7 @@ class _Hold:
     """What one hold measured, for its set record."""
 
     side: Side
+    knee_ref: float = 0.0  # deepest knee bend of the hold (at least knee_bent_min_deg)
     max_dorsiflexion_deg: float = float("nan")
     knee_flex_sum: float = 0.0
     knee_flex_n: int = 0
@@ -116,12 +131,13 @@ class SoleusStretchAnalyser(Analyser):
         # the clock must stop the moment the heel is up, not 0.4 s later.
         self.heel_cue = {s: FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off,
                                           cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
-        self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_straight_deg, cfg.knee_bent_deg,
-                                          cfg.min_on_s, cfg.min_off_s, below=True, side=s)
-                         for s in SIDES}
+        self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg,
+                                          cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
         self.heel_gate = FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
-        self.knee_gate = FaultDetector("knee_straight", cfg.knee_straight_deg, cfg.knee_bent_deg,
-                                       0.0, 0.0, below=True)
+        self.knee_gate = FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg, 0.0, 0.0)
+        self._knee_trend = TrailingWindow(0.4)
+        self.ledger = GoodTimeLedger()
+        self._was_good = False
         self._facing = TrailingWindow(1.0)
         self._ankles = TrailingWindow(0.5)
         self._angles = TrailingWindow(cfg.smooth_s)
@@ -134,6 +150,7 @@ class SoleusStretchAnalyser(Analyser):
         self._vals: dict[str, float] = {}
         self._front: Side | None = None
         self.in_position = False
+        self.settled = False
 
     # --- geometry of one frame -------------------------------------------------------
 
@@ -167,11 +184,11 @@ class SoleusStretchAnalyser(Analyser):
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
         upright = (ankle_y - hip_y) / leg if leg > 0 else float("nan")
         hip, knee, ankle = (im[side_lm(front, p)] for p in ("HIP", "KNEE", "ANKLE"))
-        self._angles.push(t, [flexion_deg(hip, knee, ankle),
-                              float(tilt_from_vertical_deg(knee, ankle)) * facing])
+        knee_raw = float(flexion_deg(hip, knee, ankle))
+        self._angles.push(t, [knee_raw, float(tilt_from_vertical_deg(knee, ankle)) * facing])
         knee_flex, dorsi = (float(v) for v in self._angles.median())
         return {"leg": leg, "facing": facing, "front": front, "stagger": stagger, "moved": moved,
-                "upright": upright, "knee_flex": knee_flex, "dorsi": dorsi}
+                "upright": upright, "knee_flex": knee_flex, "dorsi": dorsi, "knee_raw": knee_raw}
 
     # --- the drill --------------------------------------------------------------------
 
@@ -185,7 +202,7 @@ class SoleusStretchAnalyser(Analyser):
         in_pos = bool(
             m is not None and np.isfinite(m["facing"])
             and m["stagger"] >= cfg.stagger_min and m["moved"] <= cfg.still_span
-            and m["upright"] >= cfg.upright_min)
+            and m["upright"] >= cfg.upright_min and m["dorsi"] >= cfg.lunge_shank_deg)
         self.in_position = in_pos
         self._front = m["front"] if m is not None else None
 
@@ -204,20 +221,30 @@ class SoleusStretchAnalyser(Analyser):
             self._start_hold(t, m["front"])
 
         side = self._hold.side if self._hold is not None else None
-        lift = knee = dorsi = float("nan")
-        if in_pos and m is not None and side is not None:
+        lift = knee = dorsi = drop = float("nan")
+        settled = False
+        if in_pos and m is not None and side is not None and self._hold is not None:
             # Measure the foot that is in front now (by position, not label: a model that
             # swaps the legs' labels mid-hold still follows the same physical leg).
             lift = self.heel.update(t, frame, m["front"], m["leg"], m["dorsi"])
             knee, dorsi = m["knee_flex"], m["dorsi"]
+            # The knee's straightening is judged against this hold's own deepest bend.
+            if math.isfinite(knee):
+                self._hold.knee_ref = max(self._hold.knee_ref, knee)
+                drop = self._hold.knee_ref - knee
+                # Unsmoothed, so the clock stops as soon as the knee starts to move.
+                self._knee_trend.push(t, m["knee_raw"])
+            rate = self._knee_trend.slope()
+            settled = math.isfinite(rate) and abs(rate) <= cfg.settle_rate_deg_s
         heel_v = lift if math.isfinite(lift) else None
-        knee_v = knee if math.isfinite(knee) else None
+        drop_v = drop if math.isfinite(drop) else None
         self.heel_gate.update(t, heel_v)
-        self.knee_gate.update(t, knee_v)
+        self.knee_gate.update(t, drop_v)
         for s in SIDES:
             out += self.heel_cue[s].update(t, heel_v if s == side else None)
-            out += self.knee_cue[s].update(t, knee_v if s == side else None)
-        good = not self.heel_gate.active and not self.knee_gate.active
+            out += self.knee_cue[s].update(t, drop_v if s == side else None)
+        self.settled = settled
+        good = not self.heel_gate.active and not self.knee_gate.active and settled
         if self._hold is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h = self._hold
             if self.heel_gate.active:
@@ -230,8 +257,18 @@ class SoleusStretchAnalyser(Analyser):
             if math.isfinite(dorsi) and not self.heel_gate.active:
                 h.max_dorsiflexion_deg = (dorsi if not math.isfinite(h.max_dorsiflexion_deg)
                                           else max(h.max_dorsiflexion_deg, dorsi))
-        was = self.timer.in_hold
+        was, before = self.timer.in_hold, self.timer.good_s
         ended = self.timer.update(t, in_pos, good, reading=reliable)
+        self.ledger.record(t, self.timer.good_s - before)
+        if self._was_good and not good and self.timer.in_hold:
+            # The clock stopped now; the fault began a little earlier. Take that time back.
+            onsets = [g.onset_t for g in (self.heel_gate, self.knee_gate)
+                      if g.active and g.onset_t is not None]
+            if in_pos and not settled:
+                onsets.append(t - cfg.settle_lag_s)
+            if onsets:
+                self.ledger.take_back(self.timer, min(onsets))
+        self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended)
         self._vals = {"dorsiflexion_deg": dorsi, "knee_flexion_deg": knee,
@@ -240,7 +277,9 @@ class SoleusStretchAnalyser(Analyser):
         return out
 
     def _start_hold(self, t: float, side: Side) -> None:
-        self._hold = _Hold(side=side)
+        cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
+        self._hold = _Hold(side=side, knee_ref=cfg.knee_bent_min_deg)
+        self._knee_trend.clear()
         self.timer.side = side
         self.heel.start(t)
         self.ref_leg.frozen = True
@@ -325,8 +364,9 @@ class SoleusStretchAnalyser(Analyser):
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
             why = [w for w, on in (("heel up", self.heel_gate.active),
-                                   ("knee straight", self.knee_gate.active),
-                                   ("out of position", not self.in_position)) if on]
+                                   ("knee off the wall", self.knee_gate.active),
+                                   ("out of position", not self.in_position),
+                                   ("settling", self.in_position and not self.settled)) if on]
             if self.timer.paused and why:
                 st.info["paused"] = ", ".join(why)
         v = self._vals
