@@ -158,20 +158,32 @@ class PersonSelector:
 # The estimator
 
 
+# fd 2 is one per process: captures from several threads must not interleave, or the last one
+# to finish would leave stderr pointing at another's temporary file.
+_STDERR_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _native_stderr_to_log() -> Iterator[list[str]]:
     """Send what native code writes to fd 2 (LiteRT prints dozens of INFO/WARNING lines per model
     load) to our debug log instead of the runner's terminal. Yields the captured lines."""
     lines: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield lines
-        return
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield lines
+            return
+        with _capture_into(saved, lines):
+            yield lines
+
+
+@contextlib.contextmanager
+def _capture_into(saved: int, lines: list[str]) -> Iterator[None]:
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         try:
             os.dup2(tmp.fileno(), 2)
-            yield lines
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
