@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.accuracy_suites import Case, RealCase  # noqa: E402
-from formcheck.drills import DRILLS, analyser_class  # noqa: E402
-from formcheck.events import Event  # noqa: E402
-from formcheck.pose.frame import PoseFrame  # noqa: E402
+from benchmarks.accuracy_suites import Case, RealCase
+from formcheck.drills import DRILLS, analyser_class
+from formcheck.events import Event
+from formcheck.pose.frame import PoseFrame
 
 log = logging.getLogger("accuracy")
 
@@ -142,8 +142,7 @@ def ensure_cache(cache: Path) -> Path:
 def save_poses(frames: Iterable[PoseFrame], path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        for f in frames:
-            fh.write(json.dumps(f.to_dict()) + "\n")
+        fh.writelines(json.dumps(f.to_dict()) + "\n" for f in frames)
     tmp.replace(path)
 
 
