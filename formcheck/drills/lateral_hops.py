@@ -22,11 +22,13 @@ How it is measured
   right you land on your right foot); in single-leg always the hopping foot.
   `wrong_foot` = the other foot, or both.
 - Knee flexion at landing: the peak 3-D (world landmark) knee angle of the landing leg in
-  the first `landing_window_s` of contact, relative to standing; a front camera cannot see
+  the first `landing_window_s` of contact, relative to the straightest that leg gets (so
+  the model's reading of a straight knee is the zero); a front camera cannot see
   knee bend in the image plane (the leg foreshortens), so this relies on the model's depth
   and is good to roughly 5-10 deg. `stiff_landing` below `stiff_landing_deg`.
-- Knee valgus at landing: peak frontal-plane projection angle of the landing knee beyond
-  its standing baseline (see star_balance.fppa_deg).
+- Knee valgus at landing: the upper quartile over the landing window of the landing knee's
+  frontal-plane projection angle (world landmarks, so no perspective error as the knee
+  bends toward the camera) beyond its standing baseline (see star_balance.fppa_deg).
 - Ground-contact time: landing to the next take-off. Its resolution is one frame interval
   (33 ms at 30 fps, 40 ms at 25 fps), reported as `contact_time_resolution_s`.
 - Sets: a pause of `rest_s` without a hop ends a set. Cadence = hops per minute over a
@@ -86,7 +88,7 @@ class LateralHopsConfig(DrillConfig):
         2.0, "The landing foot's centre must be this far past the strap line (% of leg length) to "
              "count as over it: the line itself is an estimate.", -1)
     stiff_landing_deg: float = threshold(
-        15.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
+        20.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
               "soft landing bends the knee 25-40 deg.", -1)
     knee_valgus_deg: float = threshold(
         10.0, "Landing knee falling inside the hip-ankle line by this frontal-plane angle beyond "
@@ -185,7 +187,8 @@ class LateralHopsAnalyser(Analyser):
         self._floor_buf: deque[float] = deque(maxlen=30)
         self.base_flex: dict[str, float] = {"left": 0.0, "right": 0.0}
         self.base_fppa: dict[str, float] = {"left": 0.0, "right": 0.0}
-        self._base_buf: list[tuple[float, float, float, float]] = []
+        self._base_buf: list[tuple[float, float]] = []
+        self._flex_hist: dict[str, deque[float]] = {s: deque(maxlen=600) for s in SIDES}
         self.line_x: float = float("nan")  # strap line, image x (pixels)
         self._landing_x: dict[str, list[float]] = {"+": [], "-": []}
         self.facing = 1.0  # +1: person's left is image +x (facing the camera)
@@ -280,22 +283,26 @@ class LateralHopsAnalyser(Analyser):
         self._prev_t = t
         flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
                                      dims=3)) for s in SIDES}
-        fppa = {s: fppa_deg(im, s) for s in SIDES}
+        fppa = {s: fppa_deg(w, s) for s in SIDES}  # world: no perspective error as the knee bends
         self.values_now.update(left_foot_height_pct=height["left"], right_foot_height_pct=height["right"],
                                hip_x_pct=(hip_x - self.line_x) / leg * 100.0
                                if math.isfinite(self.line_x) else nan)
 
-        # Standing baseline: both feet down, no hop yet (or a rest): knee bend and knee angle.
+        # Baselines. Knee bend: the straightest this leg gets (legs extend fully at take-off
+        # and in flight), so the model's offset for a straight knee cancels while a bent
+        # "ready" stance still counts as bent. Knee angle (FPPA): standing on both feet.
+        for s_ in SIDES:
+            if math.isfinite(flex[s_]):
+                self._flex_hist[s_].append(flex[s_])
+                if len(self._flex_hist[s_]) >= 5:
+                    self.base_flex[s_] = float(np.percentile(self._flex_hist[s_], 5))
         if down["left"] and down["right"] and not self.hops:
-            self._base_buf.append((flex["left"], flex["right"], fppa["left"], fppa["right"]))
+            self._base_buf.append((fppa["left"], fppa["right"]))
             self._base_buf = self._base_buf[-60:]
-            arr = np.array(self._base_buf)
-            if len(arr) >= 5:
+            arr = np.array(self._base_buf, float)
+            if len(arr) >= 5 and np.isfinite(arr).any(axis=0).all():
                 med = np.nanmedian(arr, axis=0)
-                self.base_flex = {"left": float(med[0]) if math.isfinite(med[0]) else 0.0,
-                                  "right": float(med[1]) if math.isfinite(med[1]) else 0.0}
-                self.base_fppa = {"left": float(med[2]) if math.isfinite(med[2]) else 0.0,
-                                  "right": float(med[3]) if math.isfinite(med[3]) else 0.0}
+                self.base_fppa = {"left": float(med[0]), "right": float(med[1])}
 
         any_down = down["left"] or down["right"]
         if any_down:
@@ -394,12 +401,10 @@ class LateralHopsAnalyser(Analyser):
         flex = [s[4][leg_] - self.base_flex[leg_] for s in win for leg_ in legs if math.isfinite(s[4][leg_])]
         val = [s[5][leg_] - self.base_fppa[leg_] for s in win for leg_ in legs if math.isfinite(s[5][leg_])]
         hop.knee_flexion_deg = float(np.max(flex)) if flex else float("nan")
-        # the valgus peak is a 3-sample median so one jittery frame does not make it
-        if len(val) >= 3:
-            v = np.array(val)
-            hop.knee_valgus_deg = float(np.max(np.convolve(v, np.ones(3) / 3, mode="valid")))
-        elif val:
-            hop.knee_valgus_deg = float(np.median(val))
+        # the landing's valgus is its upper quartile, not the peak: one jittery frame of a
+        # nearly straight knee can swing the angle by several degrees
+        if val:
+            hop.knee_valgus_deg = float(np.percentile(val, 75))
         self.hops.append(hop)
         self._last_hop_t = b.t0
         out = self._count(hop)
@@ -486,6 +491,8 @@ class LateralHopsAnalyser(Analyser):
         cur = self.sets.current
         if cur is None:
             return
+        if self.variant == "single-leg" and cur.side is None and self.hops:
+            cur.side = self._expected_foot(self.hops[-1])
         hops = [h for h in self.hops if cur.t_s <= h.t_takeoff <= t + 1e-9]
         cur.figures.update(self._set_figures(hops))
         self.sets.end(t)
