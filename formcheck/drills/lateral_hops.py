@@ -87,6 +87,9 @@ class LateralHopsConfig(DrillConfig):
     cross_margin_pct: float = threshold(
         2.0, "The landing foot's centre must be this far past the strap line (% of leg length) to "
              "count as over it: the line itself is an estimate.", -1)
+    strap_offset_pct: float = threshold(
+        30.0, "Until there are landings on both sides, the strap is taken to lie this far (% of leg "
+              "length, ~25 cm) from the take-off foot toward the hop: half a comfortable hop.")
     stiff_landing_deg: float = threshold(
         20.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
               "soft landing bends the knee 25-40 deg.", -1)
@@ -381,20 +384,25 @@ class LateralHopsAnalyser(Analyser):
         fx = [s[3][foot] for s in b.samples if math.isfinite(s[3][foot])]
         land_x = float(np.median(fx[:4])) if fx else float("nan")
         sign = 1.0 if travel > 0 else -1.0
-        if not math.isfinite(self.line_x):
-            # From the start position: midway between the take-off foot and the landing foot.
+        if not (self._landing_x["+"] and self._landing_x["-"]):
+            # From the start position: the take-off foot plus the usual strap offset toward
+            # the hop (until landings on both sides of the strap say where it is).
             last = a.samples[-1]
             off = [s_ for s_ in SIDES if last[1][s_]] or list(SIDES)
             xs0 = [smp[3][s_] for smp in a.samples if a.t1 - smp[0] <= 0.1 for s_ in off
                    if math.isfinite(smp[3][s_])]
-            self.line_x = (float(np.median(xs0)) + land_x) / 2 if xs0 else land_x
-        key = "+" if sign > 0 else "-"
-        self._landing_x[key].append(land_x)
-        if self._landing_x["+"] and self._landing_x["-"]:
-            self.line_x = (float(np.median(self._landing_x["+"][-9:]))
-                           + float(np.median(self._landing_x["-"][-9:]))) / 2
+            if xs0 and not math.isfinite(self.line_x):
+                self.line_x = float(np.median(xs0)) + sign * self.c.strap_offset_pct / 100.0 * leg
+            elif not math.isfinite(self.line_x):
+                self.line_x = land_x - sign * self.c.strap_offset_pct / 100.0 * leg
         hop.landing_x_pct = (land_x - self.line_x) * sign / leg * 100.0
         hop.crossed = hop.landing_x_pct > self.c.cross_margin_pct
+        if hop.crossed:
+            # Only landings over the strap say where it is (a short one lands before it).
+            self._landing_x["+" if sign > 0 else "-"].append(land_x)
+            if self._landing_x["+"] and self._landing_x["-"]:
+                self.line_x = (float(np.median(self._landing_x["+"][-9:]))
+                               + float(np.median(self._landing_x["-"][-9:]))) / 2
         # knee bend and knee angle in the landing window, on the landing leg(s)
         legs = [landing] if landing != "both" else list(SIDES)
         win = [s for s in b.samples if s[0] - b.t0 <= self.c.landing_window_s]
