@@ -79,7 +79,8 @@ class LateralHopsConfig(DrillConfig):
         15.0, "A flight is a lateral hop when the body moves sideways this far (% of leg length, "
               "~13 cm); hopping in place moves far less.")
     min_flight_s: float = threshold(
-        0.03, "Flights shorter than this are contact flicker (one frame at 30 fps counts).")
+        0.06, "Flights shorter than this are contact flicker from foot jitter (real hop flights "
+              "last 0.2-0.35 s; two frames at 30 fps, one at 15 fps).")
     both_feet_s: float = threshold(
         0.12, "Both feet touching down within this time of each other is a two-footed landing.")
     landing_window_s: float = threshold(
@@ -98,7 +99,7 @@ class LateralHopsConfig(DrillConfig):
               "standing: the common clinical cut-off for dynamic valgus.", 1)
     rest_s: float = threshold(3.0, "A pause this long without a hop ends a set.")
     refractory_s: float = threshold(
-        0.15, "Two hops cannot be closer than this: one physical hop never counts twice.")
+        0.3, "Two hops cannot be closer than this: one physical hop never counts twice.")
 
 
 @dataclass
