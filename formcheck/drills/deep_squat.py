@@ -36,7 +36,13 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import HeelLiftMeter, ReferenceLeg, TrailingWindow, leg_scale_px
+from formcheck.drills.heel_lift import (
+    HeelLiftMeter,
+    ReferenceLeg,
+    TrailingWindow,
+    heel_value_in_cm,
+    leg_scale_px,
+)
 from formcheck.drills.hold_clock import GoodTimeLedger
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
@@ -57,7 +63,7 @@ VALUE_KEYS = (
     "depth_deg", "knee_flexion_deg", "knee_flexion_deg_left", "knee_flexion_deg_right",
     "heel_lift_cm_left", "heel_lift_cm_right", "stance_width_ratio", "stance_width_cm",
     "toe_out_deg_left", "toe_out_deg_right", "knee_valgus_deg_left", "knee_valgus_deg_right",
-    "rock_shift_pct",
+    "rock_shift_pct", "rock_shift_cm",
 )
 
 
@@ -82,10 +88,16 @@ class DeepSquatConfig(DrillConfig):
         0.8, "Depth, stance and knee cues in a held squat wait this long: the position is "
              "held for a minute, so a fault that matters lasts; brief ones are pose noise.")
     heel_lift_on: float = threshold(
-        0.06, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
-              "a lift (~1.5 cm on a 25 cm foot).", +1)
+        0.065, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
+              "a lift (~1.6 cm on a 25 cm foot).", +1)
     heel_lift_off: float = threshold(
-        0.035, "The heel counts as down again below this rise (hysteresis, ~0.9 cm).", +1)
+        0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
+    heel_smooth_s: float = threshold(
+        0.5, "Median window (s) for the heel's height: the feet are where the pose model jitters "
+             "most, and a lift that matters lasts longer than this.")
+    heel_min_on_s: float = threshold(
+        0.5, "A heel must stay up this long before its cue shows (the event still starts where "
+             "the lift began).")
     heel_posture_band: float = threshold(
         0.08, "A heel's flat-foot baseline holds while the hips stay within this share of leg "
               "length of their height when it was taken: the pose model shifts heel and ankle "
@@ -174,11 +186,11 @@ class DeepSquatAnalyser(Analyser):
                                min_hold_s=cfg.min_hold_s)
         self.sets = SetTracker(sets_per_side=int(cfg.holds), sides=(None,))
         self.ref_leg = ReferenceLeg()
-        self.heel = {s: HeelLiftMeter(smooth_s=cfg.smooth_s, baseline_s=cfg.baseline_s,
+        self.heel = {s: HeelLiftMeter(smooth_s=cfg.heel_smooth_s, baseline_s=cfg.baseline_s,
                                       posture_band=cfg.heel_posture_band,
                                       min_visibility=cfg.min_visibility) for s in SIDES}
         mk = FaultDetector
-        self.heel_cue = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, cfg.min_on_s,
+        self.heel_cue = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s,
                                cfg.min_off_s, side=s) for s in SIDES}
         self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.static_min_on_s,
                                  cfg.min_off_s, side=s) for s in SIDES}
@@ -243,6 +255,7 @@ class DeepSquatAnalyser(Analyser):
             mid_x = (im[LM.LEFT_ANKLE, 0] + im[LM.RIGHT_ANKLE, 0]) / 2
             hip_mid_x = (im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2
             m["shift"] = (hip_mid_x - mid_x) / ank_w if ank_w > 0 else nan
+            m["left_sign"] = 1.0 if im[LM.LEFT_HIP, 0] >= im[LM.RIGHT_HIP, 0] else -1.0
             # Widths in cm from the world landmarks (metres), as a physio would measure them.
             m["stance_width_cm"] = abs(w[LM.LEFT_HEEL, 0] - w[LM.RIGHT_HEEL, 0]) * 100.0
             m["ankle_width_cm"] = abs(w[LM.LEFT_ANKLE, 0] - w[LM.RIGHT_ANKLE, 0]) * 100.0
@@ -262,7 +275,8 @@ class DeepSquatAnalyser(Analyser):
                 m[f"toe_out_deg_{s}"] = math.degrees(math.atan2(d[0] * -medial, -d[2])) \
                     if np.isfinite(d).all() else nan
         else:
-            for k in ("stance_width_ratio", "shift", "stance_width_cm", "ankle_width_cm", "hip_above_knee"):
+            for k in ("stance_width_ratio", "shift", "stance_width_cm", "ankle_width_cm", "hip_above_knee",
+                      "left_sign"):
                 m[k] = nan
             for s in SIDES:
                 m[f"valgus_{s}"] = m[f"knee_valgus_deg_{s}"] = m[f"toe_out_deg_{s}"] = nan
@@ -378,8 +392,13 @@ class DeepSquatAnalyser(Analyser):
         self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended, t)
+        if front and sm is not None and math.isfinite(sm["shift"]) and math.isfinite(sm["ankle_width_cm"]):
+            # + toward the person's left, as the synth truth's rock_shift_cm.
+            vals["rock_shift_cm"] = (sm["shift"] - float(self._rock_centre.median()[0])) \
+                * sm["ankle_width_cm"] * sm["left_sign"]
         self._vals = vals
-        return out
+        return [heel_value_in_cm(e, self.heel[e.side].foot_cm if e.side in self.heel else 25.0)
+                for e in out]
 
     def _rock(self, t: float, sm: dict[str, float], h: _Hold) -> None:
         """Count side-to-side rocks: the hips crossing from one side of their own centre

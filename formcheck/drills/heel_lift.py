@@ -18,12 +18,14 @@ length), whichever is larger.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import body_scale_px
 from formcheck.pose.landmarks import LM, Side, side_lm
@@ -296,6 +298,14 @@ class HeelLiftMeter:
                 self.foot_cm = float(np.median(self._cm_samples))
             self._capture_t = None
         return self.lift
+
+
+def heel_value_in_cm(ev: Event, foot_cm: float) -> Event:
+    """heel_lift events carry their peak as a share of foot length internally; the report
+    gives it in cm, the unit a runner reads."""
+    if ev.code != "heel_lift" or ev.kind != "fault" or ev.value is None:
+        return ev
+    return dataclasses.replace(ev, value=round(ev.value * foot_cm, 2))
 
 
 def combine_rises(heel_rise: float, ankle_rise: float) -> float:

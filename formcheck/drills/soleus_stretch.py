@@ -37,6 +37,7 @@ from formcheck.drills.heel_lift import (
     ReferenceLeg,
     TrailingWindow,
     foot_length_px,
+    heel_value_in_cm,
     leg_scale_px,
 )
 from formcheck.drills.hold_clock import GoodTimeLedger
@@ -51,11 +52,17 @@ class SoleusStretchConfig(DrillConfig):
     hold_s: float = threshold(30.0, "Prescribed hold length: 30 s of good form per hold.")
     holds_per_leg: int = threshold(3, "Prescribed holds per leg.")
     heel_lift_on: float = threshold(
-        0.06, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
-              "a lift (~1.5 cm on a 25 cm foot): above the feet's pose jitter after smoothing, "
+        0.065, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
+              "a lift (~1.6 cm on a 25 cm foot): above the feet's pose jitter after smoothing, "
               "below the 2 cm a physio would call a lifted heel.", +1)
     heel_lift_off: float = threshold(
-        0.035, "The heel counts as down again below this rise (hysteresis, ~0.9 cm).", +1)
+        0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
+    heel_smooth_s: float = threshold(
+        0.5, "Median window (s) for the heel's height: the feet are where the pose model jitters "
+             "most, and a lift that matters lasts longer than this.")
+    heel_min_on_s: float = threshold(
+        0.5, "A heel must stay up this long before its cue shows (the event still starts where "
+             "the lift began).")
     heel_posture_band_deg: float = threshold(
         8.0, "A heel's flat-foot baseline holds while the shank stays within this many degrees "
              "of its tilt when it was taken: the pose model shifts heel and ankle with the "
@@ -123,14 +130,14 @@ class SoleusStretchAnalyser(Analyser):
         self.timer = HoldTimer(target_s=cfg.hold_s, leave_grace_s=cfg.leave_grace_s,
                                min_hold_s=cfg.min_hold_s)
         self.sets = SetTracker(sets_per_side=int(cfg.holds_per_leg))
-        self.heel = HeelLiftMeter(smooth_s=cfg.smooth_s, baseline_s=cfg.baseline_s,
+        self.heel = HeelLiftMeter(smooth_s=cfg.heel_smooth_s, baseline_s=cfg.baseline_s,
                                   posture_band=cfg.heel_posture_band_deg,
                                   min_visibility=cfg.min_visibility)
         self.ref_leg = ReferenceLeg()
         # The cues (debounced) and, for pausing the timer, the same thresholds undebounced:
         # the clock must stop the moment the heel is up, not 0.4 s later.
         self.heel_cue = {s: FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off,
-                                          cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
+                                          cfg.heel_min_on_s, cfg.min_off_s, side=s) for s in SIDES}
         self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg,
                                           cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
         self.heel_gate = FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
@@ -271,9 +278,13 @@ class SoleusStretchAnalyser(Analyser):
         self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended)
-        self._vals = {"dorsiflexion_deg": dorsi, "knee_flexion_deg": knee,
-                      "heel_lift_cm": self.heel.lift_cm,
-                      "heel_lift_pct": lift * 100.0 if math.isfinite(lift) else float("nan")}
+        lift_cm = self.heel.lift_cm
+        self._vals = {"dorsiflexion_deg": dorsi, "shank_angle_deg": dorsi, "knee_flexion_deg": knee,
+                      "heel_lift_cm": lift_cm}
+        if side is not None:
+            self._vals |= {f"shank_angle_deg_{side}": dorsi, f"knee_flexion_deg_{side}": knee,
+                           f"heel_lift_cm_{side}": lift_cm}
+        out = [heel_value_in_cm(e, self.heel.foot_cm) for e in out]
         return out
 
     def _start_hold(self, t: float, side: Side) -> None:
@@ -386,5 +397,13 @@ class SoleusStretchAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("dorsiflexion_deg", "knee_flexion_deg", "heel_lift_cm", "heel_lift_pct")
-        return {k: float(self._vals.get(k, math.nan)) for k in keys}
+        """Front leg: dorsiflexion_deg (= shank_angle_deg, the synth truth's name),
+        knee_flexion_deg, heel_lift_cm; the same per side (suffix _left/_right) for the
+        leg in front, NaN for the other."""
+        out = {k: math.nan for k in ("dorsiflexion_deg", "shank_angle_deg", "knee_flexion_deg",
+                                      "heel_lift_cm")}
+        for s in SIDES:
+            out |= {f"shank_angle_deg_{s}": math.nan, f"knee_flexion_deg_{s}": math.nan,
+                    f"heel_lift_cm_{s}": math.nan}
+        out.update({k: float(v) for k, v in self._vals.items()})
+        return out
