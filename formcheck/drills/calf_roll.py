@@ -207,6 +207,7 @@ class CalfRollAnalyser(Analyser):
         self._clear_raw = TrailingWindow(0.5)
         self._rot_hist: list[tuple[float, float]] = []
         self._last_moving_t: float | None = None
+        self._last_rolling_t: float | None = None
         self._passes: list[_Pass] = []
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
@@ -320,7 +321,7 @@ class CalfRollAnalyser(Analyser):
         rec = self.sets.current
         if rec is not None:
             rec.reps = self.counter.count
-            rec.hold_s = self.timer.good_s
+            rec.hold_s = self._rolled_s()
             rec.figures.update(self._set_figures())
         self.sets.end(t)
         return out
@@ -334,7 +335,7 @@ class CalfRollAnalyser(Analyser):
         clear = np.array(self._set_clear)
         return {
             "strokes": strokes,
-            "rolling_s": round(self.timer.good_s, 2),
+            "rolling_s": round(self._rolled_s(), 2),
             "stroke_length_share": round(float(np.median(lengths)), 3) if lengths else None,
             "tempo_spm": round(60.0 * (len(passes) / 2.0) / span, 1) if span > 0 else None,
             "pass_speed_calf_per_s": round(float(np.median([p.speed for p in passes])), 3) if passes else None,
@@ -383,6 +384,8 @@ class CalfRollAnalyser(Analyser):
                 self._last_moving_t = t
             rolling = posture and self._last_moving_t is not None and \
                 t - self._last_moving_t <= self.cfg.rolling_grace_s
+        if rolling:
+            self._last_rolling_t = t
         was_in = self.timer.in_hold
         for ev in self.timer.update(t, rolling, True, reading=reliable):
             out.append(self._rolled(ev))
@@ -418,10 +421,23 @@ class CalfRollAnalyser(Analyser):
             out += d.finish(t)
         return out
 
+    def _trailing_s(self) -> float:
+        """The grace time after the leg last moved, which the timer counted but which was
+        not rolling (the set had in fact ended)."""
+        if self._last_rolling_t is None or self._last_moving_t is None:
+            return 0.0
+        return max(0.0, self._last_rolling_t - self._last_moving_t)
+
+    def _rolled_s(self) -> float:
+        return max(0.0, self.timer.good_s - (0.0 if self.timer.in_hold else self._trailing_s()))
+
     def _rolled(self, ev: Event) -> Event:
-        """A set's hold event, worded for rolling (the timer only ran while rolling)."""
-        return dataclasses.replace(ev, side=self.side, message=(
-            f"Rolled the {self.side} calf for {ev.value or 0.0:.1f} s of {self.cfg.set_target_s:.0f} s"))
+        """A set's hold event, worded for rolling and ending when the leg last moved."""
+        trail = self._trailing_s()
+        value = max(0.0, (ev.value or 0.0) - trail)
+        end = ev.t_end_s - trail if ev.t_end_s is not None else None
+        return dataclasses.replace(ev, side=self.side, value=round(value, 3), t_end_s=end, message=(
+            f"Rolled the {self.side} calf for {value:.1f} s of {self.cfg.set_target_s:.0f} s"))
 
     def _fault_detectors(self) -> list[FaultDetector]:
         return [self.hips, self.fast, self.short, self.no_rot]
@@ -435,7 +451,7 @@ class CalfRollAnalyser(Analyser):
             "sets": self.sets.to_list(),
             "strokes_total": int(sum(s.reps for s in sets) + (self.counter.count if self.sets.current else 0)),
             "rolling_s_total": round(sum(s.hold_s for s in self.sets.sets) + (
-                self.timer.good_s if self.sets.current else 0.0), 2),
+                self._rolled_s() if self.sets.current else 0.0), 2),
             "stroke_length_share_median": round(float(np.median(lengths)), 3) if lengths else None,
             "sets_per_leg": {s: self.sets.sets_done(s) for s in SIDES},
         }
