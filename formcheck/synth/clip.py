@@ -24,6 +24,7 @@ from formcheck.synth.spec import SynthSpec
 log = logging.getLogger(__name__)
 
 TRUTH_SCHEMA = "formcheck-synth-truth/1"
+OBLIQUE_DEG = 55.0
 
 # Usual camera set-ups: a laptop on a table sees a standing person from about hip height;
 # floor drills are filmed from a phone propped on a chair or the floor.
@@ -122,7 +123,8 @@ def _azimuth(spec: SynthSpec, working_side: str) -> float:
     if spec.camera.azimuth_deg is not None:
         return spec.camera.azimuth_deg
     s = 1.0 if working_side == "left" else -1.0
-    return {"front": 0.0, "side": 90.0 * s, "oblique": 45.0 * s}[spec.resolved_view]
+    # Oblique: far enough round that shoulders and hips read as neither front nor side.
+    return {"front": 0.0, "side": 90.0 * s, "oblique": OBLIQUE_DEG * s}[spec.resolved_view]
 
 
 def make_camera(spec: SynthSpec, motion: Motion, skel: Skeleton, width: int, height: int) -> Camera:

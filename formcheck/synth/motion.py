@@ -154,7 +154,8 @@ def arms_hanging(intent: PoseIntent, body: BodyDims, rng: np.random.Generator | 
     fwd = apply(r, np.array([0.0, 0.0, 1.0]))
     for side in ("left", "right"):
         out = apply(r, np.array([SIDE_SIGN[side], 0.0, 0.0]))
-        hand = shoulders[side] + down * body.arm * elbow_bend + out * spread_m + fwd * forward_m
+        spread = np.reshape(np.asarray(spread_m, float), (-1, 1))
+        hand = shoulders[side] + down * body.arm * elbow_bend + out * spread + fwd * forward_m
         intent.arms[side].hand = hand
         intent.arms[side].elbow_pole = unit(-fwd + 0.3 * out)
 
