@@ -14,13 +14,13 @@ from formcheck.pose.view import read_view
 from formcheck.synth import CameraSpec, Fault, SynthSpec, landmark_clip, parse_fault
 from formcheck.synth.letters import STROKES, letter_path
 
-SHORT = {
-    "star-balance": dict(sets=1),
-    "lateral-hops": dict(sets=1, reps=6),
-    "soleus-stretch": dict(sets=1, hold_s=6),
-    "deep-squat": dict(sets=1, hold_s=8),
-    "calf-roll": dict(sets=1, hold_s=10),
-    "ankle-abcs": dict(reps=3),
+SHORT: dict[str, dict] = {
+    "star-balance": {"sets": 1},
+    "lateral-hops": {"sets": 1, "reps": 6},
+    "soleus-stretch": {"sets": 1, "hold_s": 6},
+    "deep-squat": {"sets": 1, "hold_s": 8},
+    "calf-roll": {"sets": 1, "hold_s": 10},
+    "ankle-abcs": {"reps": 3},
 }
 
 
@@ -246,8 +246,8 @@ def test_camera_options_and_body_size() -> None:
     assert np.ptp(near.truth.image[0, :, 1]) < np.ptp(auto.truth.image[0, :, 1])
     tall = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=3, height_m=1.95, variation=0))
     short = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=3, height_m=1.55, variation=0))
-    h = lambda c: c.truth.scene[0, LM.NOSE, 1]  # noqa: E731
-    assert h(tall) - h(short) == pytest.approx(0.4 * 0.915, abs=0.03)
+    nose_y = tall.truth.scene[0, LM.NOSE, 1] - short.truth.scene[0, LM.NOSE, 1]
+    assert nose_y == pytest.approx(0.4 * 0.915, abs=0.03)
 
 
 def test_letter_templates_cover_the_alphabet() -> None:
