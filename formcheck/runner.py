@@ -237,11 +237,16 @@ def _stream(source: Any, model: str, smoothing: bool):
 
 
 def run_session(req: SessionRequest, progress: ProgressFn | None = None,
-                on_start: Callable[[SourceInfo], None] | None = None, check: bool = True) -> SessionRun:
-    """Run one session end to end and write its outputs (see the module docstring)."""
+                on_start: Callable[[SourceInfo], None] | None = None, check: bool = True,
+                analyser: Analyser | None = None) -> SessionRun:
+    """Run one session end to end and write its outputs (see the module docstring).
+
+    analyser: a ready analyser to use instead of building req.drill's from its config.
+    """
     from formcheck.sources import open_source
 
-    analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
+    if analyser is None:
+        analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
     source = open_source(req.source, max_frames=req.max_frames)
     estimator = None
     sinks: list[FrameSink] = []
@@ -287,7 +292,11 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
         error.partial_run = run  # type: ignore[attr-defined]
         raise error
     if check:
-        check_result(run, Path(str(req.source)).name, req.drill)
+        try:
+            check_result(run, Path(str(req.source)).name, req.drill)
+        except FormcheckError as exc:
+            exc.partial_run = run  # type: ignore[attr-defined]
+            raise
     return run
 
 

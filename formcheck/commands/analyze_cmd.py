@@ -205,11 +205,18 @@ def summary_tables(report: dict[str, Any]) -> list[Table]:
         for s in sets:
             keys += [k for k in s if k not in keys and k not in ("side", "t_s", "t_end_s")]
         t = Table(title="sets")
-        for col in ("#", "side", "from", "to", *keys):
-            t.add_column(col, justify="left" if col == "side" else "right")
-        for i, s in enumerate(sets, 1):
-            t.add_row(str(i), str(s.get("side") or "-"), _num(s.get("t_s")), _num(s.get("t_end_s")),
-                      *[_num(s.get(k)) for k in keys])
+        if len(keys) <= 6:
+            for col in ("#", "side", "from", "to", *keys):
+                t.add_column(col, justify="left" if col == "side" else "right")
+            for i, s in enumerate(sets, 1):
+                t.add_row(str(i), str(s.get("side") or "-"), _num(s.get("t_s")), _num(s.get("t_end_s")),
+                          *[_num(s.get(k)) for k in keys])
+        else:  # many figures: one column per set, so the table fits a terminal
+            t.add_column("")
+            for i, s in enumerate(sets, 1):
+                t.add_column(f"set {i}" + (f" {s['side']}" if s.get("side") else ""), justify="right")
+            for k in ("t_s", "t_end_s", *keys):
+                t.add_row({"t_s": "from (s)", "t_end_s": "to (s)"}.get(k, k), *[_num(s.get(k)) for s in sets])
         tables.append(t)
     faults: dict[tuple[str, str], list[float]] = {}
     for e in report.get("events") or []:
@@ -330,7 +337,10 @@ def _run_one(req: SessionRequest, err: Console, show_progress: bool) -> JobResul
             prog.update(task, completed=n)
 
         res = _job(req, progress, on_start)
-        prog.update(task, total=res.frames or None, completed=res.frames)
+        if res.ok:
+            prog.update(task, total=res.frames or None, completed=res.frames)
+        else:
+            prog.remove_task(task)  # the error line says it all; a half bar adds nothing
     return res
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from formcheck.drills.base import LiveStatus
+from formcheck.report.atomic import atomic_open
 
 STATE_COLUMNS = ("t_s", "frame", "detected", "reading", "side", "set", "count", "hold_s",
                  "hold_paused", "cues")
@@ -81,20 +80,12 @@ class FrameTable:
 
     def write_csv(self, path: Path) -> None:
         """Write atomically (a temporary file renamed into place)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         cols = self.columns
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(cols)
-                for r in self.rows:
-                    w.writerow([_cell(r.get(c)) for c in cols])
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path, newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            for r in self.rows:
+                w.writerow([_cell(r.get(c)) for c in cols])
 
     @classmethod
     def read_csv(cls, path: Path) -> FrameTable:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from formcheck.cues import SETUP_CODES
 from formcheck.events import Event
 from formcheck.history import flatten_metrics
 from formcheck.report import plots
+from formcheck.report.atomic import atomic_open
 
 if TYPE_CHECKING:
     from formcheck.runner import SessionRun
@@ -92,19 +91,26 @@ def _side_td(side: str | None) -> str:
 
 
 def section_sets(summary: dict[str, Any]) -> str:
+    """One column per figure; with many figures, one column per set instead (a physio reads
+    down a set's figures, and the page does not overflow sideways)."""
     sets = [s for s in summary.get("sets") or [] if isinstance(s, dict)]
     if not sets:
         return "<p>No complete set was recorded.</p>"
     keys: list[str] = []
     for s in sets:
         keys += [k for k in s if k not in keys and k != "side"]
-    rows = []
+    numbers: list[int] = []
     counters: dict[str | None, int] = defaultdict(int)
     for s in sets:
         counters[s.get("side")] += 1
-        rows.append([f'<td class="num">{counters[s.get("side")]}</td>', _side_td(s.get("side"))]
-                    + [_td(s.get(k)) for k in keys])
-    return _table(["set", "side", *keys], rows, "sets")
+        numbers.append(counters[s.get("side")])
+    if len(keys) <= 7:
+        rows = [[f'<td class="num">{n}</td>', _side_td(s.get("side"))] + [_td(s.get(k)) for k in keys]
+                for n, s in zip(numbers, sets)]
+        return _table(["set", "side", *keys], rows, "sets")
+    heads = [f"set {n}" + (f" ({s.get('side')})" if s.get("side") else "") for n, s in zip(numbers, sets)]
+    rows = [[f"<td>{_e(k)}</td>"] + [_td(s.get(k)) for s in sets] for k in keys]
+    return _table(["figure", *heads], rows, "sets")
 
 
 def section_figures(summary: dict[str, Any]) -> str:
@@ -255,22 +261,17 @@ def render_html(run: SessionRun, generated: datetime | None = None) -> str:
             figs_html.append(f'<figure id="peak-{_e(t.code)}-{t.onset_t:.3f}"><img class="thumb" alt="{cap}" '
                              f'src="{data_uri(t.jpeg, "image/jpeg")}"><figcaption>{cap}</figcaption></figure>')
         out.append('<div class="thumbs">' + "".join(figs_html) + "</div>")
-    else:
+    elif not any(e.kind == "fault" and e.code not in SETUP_CODES for e in res.events):
         out.append("<p>No form faults: nothing to show.</p>")
+    else:
+        out.append("<p>No pictures: this source is a landmark recording, without video frames.</p>"
+                   if src.kind == "landmarks" else "<p>No pictures of the faults were kept.</p>")
     out.append("</body></html>")
     return "\n".join(out)
 
 
 def write_html(run: SessionRun, path: Path) -> None:
     """Write atomically (temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = render_html(run)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        fh.write(text)

@@ -1,0 +1,203 @@
+"""The session runner on landmark recordings (no model): real drill analysers on synthetic
+clips with known truth, the JSON/CSV/HTML it writes, and what it saves when a session
+stops early or measures nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.errors import CameraError, NoPersonError
+from formcheck.pose.frame import PoseFrame
+from formcheck.recording import RecordingWriter
+from formcheck.report.csv_report import FrameTable
+from formcheck.report.session import SourceInfo
+from formcheck.runner import NothingCountedError, Outputs, SessionRequest, run_session
+from formcheck.synth import Fault, SynthSpec, landmark_clip
+
+
+def write_recording(path: Path, frames: list[PoseFrame], fps: float = 30.0) -> Path:
+    f0 = frames[0]
+    info = SourceInfo("file", "synthetic", fps, len(frames), len(frames) / fps, f0.width, f0.height)
+    with RecordingWriter(path, info, "synth") as w:
+        for f in frames:
+            w.write(f)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="module")
+def squat_clip():
+    return landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=12, faults=[Fault("heel_lift", 5, 8, 3.0)]),
+                         noise_px=1.0)
+
+
+@pytest.fixture(scope="module")
+def squat_run(squat_clip, tmp_path_factory):
+    """One full run with every output, stored in a history of its own."""
+    d = tmp_path_factory.mktemp("squat")
+    rec = write_recording(d / "squat.jsonl", squat_clip.frames)
+    out = Outputs(json=d / "r.json", csv=d / "r.csv", html=d / "r.html")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FORMCHECK_DATA_DIR", str(d / "data"))
+        run = run_session(SessionRequest(rec, "deep-squat", outputs=out))
+    return run, out, squat_clip
+
+
+def test_report_matches_the_truth_field_by_field(squat_run):
+    run, out, clip = squat_run
+    rep = json.loads(out.json.read_text())
+    assert rep["schema_version"] == 1 and rep["drill"] == "deep-squat"
+    src = rep["source"]
+    assert src["kind"] == "landmarks" and src["frames"] == len(clip.frames) == run.frames
+    assert src["fps"] == 30.0 and (src["width"], src["height"]) == (1280, 720)
+    assert src["duration_s"] == pytest.approx(clip.duration_s, abs=0.05)
+    assert rep["model"] == "synth" and rep["pose_coverage"] == 1.0
+    assert "interrupted" not in rep
+
+    holds = [e for e in rep["events"] if e["kind"] == "hold"]
+    (truth_hold,) = clip.events_of("hold")
+    assert len(holds) == 1
+    assert holds[0]["t_s"] == pytest.approx(truth_hold.t_s, abs=1.0)
+    assert holds[0]["t_end_s"] == pytest.approx(truth_hold.t_end_s, abs=1.0)
+    assert holds[0]["value"] == pytest.approx(truth_hold.value, abs=1.0)
+
+    faults = [e for e in rep["events"] if e["kind"] == "fault"]
+    assert [(e["code"], e["side"]) for e in faults] == [("heel_lift", "left")]
+    (truth_fault,) = clip.events_of("fault")
+    assert faults[0]["t_s"] == pytest.approx(truth_fault.t_s, abs=0.5)
+    assert faults[0]["t_end_s"] == pytest.approx(truth_fault.t_end_s, abs=0.5)
+    assert faults[0]["message"] == "Keep your left heel on the floor"
+
+    (s,) = rep["summary"]["sets"]
+    assert s["hold_s"] == pytest.approx(holds[0]["value"], abs=0.05)
+    # The report is exactly the SessionResult the runner returned.
+    assert rep == json.loads(json.dumps(run.result.to_report()))
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    return list(zip(edges[::2], edges[1::2] - 1))
+
+
+def test_csv_and_json_agree(squat_run):
+    _, out, _ = squat_run
+    rep = json.loads(out.json.read_text())
+    table = FrameTable.read_csv(out.csv)
+    assert len(table) == rep["source"]["frames"]
+    t = table.times()
+    assert t[0] == pytest.approx(0.0) and np.all(np.diff(t) > 0)
+    assert t[-1] == pytest.approx(rep["source"]["duration_s"] - 1 / 30, abs=0.05)
+    assert table.column("detected").mean() == pytest.approx(rep["pose_coverage"])
+    # Every fault event shows as its cue in the CSV: shown a debounce after its onset,
+    # gone a debounce after its end (min_on_s / min_off_s, 0.4 s by default).
+    cues = table.text_column("cues")
+    for e in (e for e in rep["events"] if e["kind"] == "fault"):
+        token = f"{e['code']}:{e['side']}"
+        runs = _runs(np.array([token in c.split() for c in cues]))
+        assert runs, token
+        starts = [t[a] for a, _ in runs]
+        ends = [t[b] for _, b in runs]
+        assert any(e["t_s"] <= s0 <= e["t_s"] + 1.0 and e["t_end_s"] <= s1 <= e["t_end_s"] + 1.0
+                   for s0, s1 in zip(starts, ends))
+    # The hold timer in the CSV reaches the hold event's good-form seconds.
+    for e in (e for e in rep["events"] if e["kind"] == "hold"):
+        inside = (t >= e["t_s"]) & (t <= e["t_end_s"] + 0.5)
+        assert np.nanmax(table.column("hold_s")[inside]) == pytest.approx(e["value"], abs=0.1)
+    # The measured values are columns with units in their names.
+    assert "heel_lift_cm_left" in table.value_columns
+    lift = table.column("heel_lift_cm_left")
+    assert np.nanmax(lift[(t > 5.5) & (t < 7.5)]) > 2 * np.nanmax(lift[(t > 9) & (t < 12)])
+
+
+def test_csv_round_trip_keeps_every_cell(squat_run):
+    run, out, _ = squat_run
+    table = FrameTable.read_csv(out.csv)
+    assert table.columns == run.table.columns
+    for col in run.table.value_columns:
+        a, b = run.table.column(col), table.column(col)
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        assert np.allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-5, atol=1e-6)
+
+
+def test_fault_thumbnails_for_the_html(squat_run):
+    run, out, _ = squat_run
+    # A landmark recording has no pictures: no thumbnails, but the page still says why.
+    assert run.thumbnails == []
+    page = out.html.read_text()
+    assert "Deep squat" in page and "heel_lift" in page and "No pictures: this source is a landmark recording" in page
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), CameraError("Camera 0 stopped sending frames")])
+def test_a_session_stopped_midway_saves_what_it_measured(squat_clip, tmp_path, stop):
+    rec = write_recording(tmp_path / "squat.jsonl", squat_clip.frames[:330])
+    html = tmp_path / "r.html" if isinstance(stop, KeyboardInterrupt) else None
+    out = Outputs(json=tmp_path / "r.json", csv=tmp_path / "r.csv", html=html)
+
+    def progress(n: int, t_s: float) -> None:
+        if n == 300:
+            raise stop
+
+    with pytest.raises(type(stop)) as err:
+        run_session(SessionRequest(rec, "deep-squat", outputs=out), progress=progress)
+    partial = err.value.partial_run
+    assert partial.frames == 300 and partial.result.interrupted
+    rep = json.loads(out.json.read_text())
+    assert rep["interrupted"] is True
+    # The hold in progress at the stop is closed and counted, not lost.
+    holds = [e for e in rep["events"] if e["kind"] == "hold"]
+    assert len(holds) == 1 and holds[0]["t_end_s"] <= 300 / 30
+    assert len(FrameTable.read_csv(out.csv)) == 300
+    if html is not None:
+        assert "This session was interrupted" in html.read_text()
+    # Stored in the history too, marked as stopped.
+    from formcheck.history import History
+
+    with History.open() as h:
+        (row,) = h.sessions()
+        assert row.interrupted and row.drill == "deep-squat"
+
+
+def test_no_person_in_any_frame(tmp_path):
+    rec = write_recording(tmp_path / "empty.jsonl", [PoseFrame.empty(i / 30, 640, 480, i) for i in range(60)])
+    out = Outputs(json=tmp_path / "r.json")
+    with pytest.raises(NoPersonError, match="No person found in any of the 60 frames"):
+        run_session(SessionRequest(rec, "deep-squat", outputs=out))
+    rep = json.loads(out.json.read_text())
+    assert rep["pose_coverage"] == 0.0
+    assert {e["code"] for e in rep["events"]} <= {"no_person"}
+    from formcheck.history import History
+
+    with History.open() as h:
+        assert h.sessions() == []  # nothing measured: not stored
+
+
+def test_the_wrong_drill_counts_nothing(squat_clip, tmp_path):
+    # A deep squat analysed as lateral hops: a person in every frame, but not one hop.
+    rec = write_recording(tmp_path / "squat.jsonl", squat_clip.frames)
+    out = Outputs(json=tmp_path / "r.json", csv=tmp_path / "r.csv")
+    with pytest.raises(NothingCountedError, match="Nothing to count in squat.jsonl for lateral-hops") as err:
+        run_session(SessionRequest(rec, "lateral-hops", outputs=out))
+    assert err.value.exit_code == 7
+    rep = json.loads(out.json.read_text())  # the partial results are still written
+    assert rep["pose_coverage"] == 1.0 and not [e for e in rep["events"] if e["kind"] in ("hold", "count")]
+    assert len(FrameTable.read_csv(out.csv)) == len(squat_clip.frames)
+
+
+def test_finished_session_goes_to_the_history(squat_run):
+    from formcheck.history import History
+
+    run, out, _ = squat_run
+    assert run.history_id is not None
+    with History.open(out.json.parent / "data" / "history.db", create=False) as h:
+        (row,) = h.sessions()
+        assert row.id == run.history_id and not row.interrupted
+        assert h.report(row.id)["events"] == run.result.to_report()["events"]
+        assert h.metrics(row.id)[("faults.heel_lift", "left")] == 1
