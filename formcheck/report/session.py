@@ -13,6 +13,7 @@ from typing import Any
 
 from formcheck import __version__
 from formcheck.events import Event
+from formcheck.report.atomic import default_file_mode
 
 SCHEMA_VERSION = 1
 
@@ -79,6 +80,7 @@ def write_json_atomic(data: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600 files; a report is a normal file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, ensure_ascii=False)
             fh.write("\n")
