@@ -12,7 +12,6 @@ from formcheck.pose.frame import PoseFrame
 from formcheck.pose.landmarks import LM
 from formcheck.pose.view import read_view
 from formcheck.synth import CameraSpec, Fault, SynthSpec, landmark_clip, parse_fault
-from formcheck.synth.letters import STROKES, letter_path
 
 SHORT: dict[str, dict] = {
     "star-balance": {"sets": 1},
@@ -248,14 +247,6 @@ def test_camera_options_and_body_size() -> None:
     short = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=3, height_m=1.55, variation=0))
     nose_y = tall.truth.scene[0, LM.NOSE, 1] - short.truth.scene[0, LM.NOSE, 1]
     assert nose_y == pytest.approx(0.4 * 0.915, abs=0.03)
-
-
-def test_letter_templates_cover_the_alphabet() -> None:
-    assert len(STROKES) == 26
-    for ch in STROKES:
-        p = letter_path(ch)
-        assert p.shape[1] == 2 and len(p) >= 2
-        assert p.min() >= -0.06 and p.max() <= 1.03
 
 
 def test_fault_specs_parse_and_validate() -> None:

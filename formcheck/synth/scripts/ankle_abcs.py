@@ -2,7 +2,8 @@
 knee partly straightened, the leg held still while the ankle alone traces the capital
 letters A to Z with the foot tip, pausing briefly between letters.
 
-The letters are drawn in the person's own frame (as they would read them, x to their
+The letter shapes are formcheck.drills.letters' stroke templates (one definition of
+"how people write an A" shared with the recogniser). They are drawn in the person's own frame (as they would read them, x to their
 right, y up), so from a front camera they appear mirrored. The foot tip moves over an
 ankle range of about +-22 degrees each way (plantar/dorsiflexion up and down, inversion
 with adduction and eversion with abduction side to side), well inside normal active
@@ -21,11 +22,11 @@ import string
 
 import numpy as np
 
+from formcheck.drills.letters import LETTER_WIDTH, letter_path, path_length
 from formcheck.events import Event
 from formcheck.pose.landmarks import other_side
 from formcheck.synth.body import BodyDims
 from formcheck.synth.kin import SIDE_SIGN, PoseIntent, apply, rot_axis, rot_y, unit
-from formcheck.synth.letters import letter_path, path_length, sample_path
 from formcheck.synth.motion import (
     Motion,
     Timeline,
@@ -39,6 +40,15 @@ from formcheck.synth.motion import (
     sway,
 )
 from formcheck.synth.spec import SynthSpec
+
+
+def sample_path(path: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Points at fractions s (0..1) of a polyline's length: a steady pace along the strokes."""
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    d = np.clip(s, 0, 1) * cum[-1]
+    return np.stack([np.interp(d, cum, path[:, 0]), np.interp(d, cum, path[:, 1])], -1)
+
 
 RANGE_DEG = 22.0  # foot-tip excursion each way from the letter's centre
 LIFT_KNEE_DEG = 42.0  # knee flexion of the lifted working leg (foot ~25 cm off the floor)
@@ -83,7 +93,7 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
         t = tl.now + 0.8
         set_start = t
         for ch in letters:
-            dur = (1.0 + 0.9 * path_length(letter_path(ch))) * tempo
+            dur = (1.0 + 0.8 * path_length(letter_path(ch))) * tempo
             t = clear_of_downs(t + 0.4, dur)
             letter_times.append((side, ch, t, t + dur))
             t += dur + pause_s
@@ -112,9 +122,9 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     key_t, key_uv = [0.0], [(0.0, 0.0)]
     current = (0.0, 0.0)
     for side, ch, t0, t1 in letter_times:
-        path = letter_path(ch)
-        # Aspect: letters a little narrower than tall, centred on the neutral foot.
-        uv = np.stack([(path[:, 0] - 0.5) * 1.6, (path[:, 1] - 0.5) * 2.0], -1)
+        path = letter_path(ch)  # writer's view, y down, 1 unit tall
+        # Centred on the neutral foot; 2 units tall in (u, v), x to the writer's right, y up.
+        uv = np.stack([(path[:, 0] - LETTER_WIDTH[ch] / 2) * 2.0, (0.5 - path[:, 1]) * 2.0], -1)
         key_t += [t0 - 0.45, t0 - 0.05]
         key_uv += [current, tuple(uv[0])]
         m = (times >= t0) & (times <= t1)
