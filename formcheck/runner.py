@@ -236,6 +236,44 @@ def _stream(source: Any, model: str, smoothing: bool):
     return pose_stream(source, estimator, smoother=smoother), estimator, estimator.model_name
 
 
+def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, *, drill: str, model: str,
+                   info: Callable[[], SourceInfo], video: Path | None = None, thumbnails: bool = False,
+                   progress: ProgressFn | None = None, name: str = "the input") -> SessionRun:
+    """Analyse a stream of (video frame, pose) pairs into a SessionRun: the per-frame table,
+    letter traces, fault thumbnails (if asked) and the annotated video (if asked).
+
+    info() gives the source's SourceInfo; it is read again at the end, because a file
+    source only knows its true frame count once decoded. The error that stopped the
+    stream early, if any, is in run.error (the caller decides what to do with it).
+    """
+    i0 = info()
+    sinks: list[FrameSink] = []
+    t0 = time.perf_counter()
+    try:
+        table_sink, trace_sink = TableSink(), TraceSink()
+        sinks = [table_sink, trace_sink]
+        if video is not None:
+            if i0.kind == "landmarks":
+                raise InputError("--video needs a video or images: a landmark recording has no pictures")
+            sinks.append(VideoSink(video, i0.fps, (i0.width, i0.height), i0.duration_s or None))
+        thumbs = PeakThumbnails() if thumbnails else None
+        n, detected, error = run_frames(frames, analyser, sinks, thumbs, progress)
+    finally:
+        for sink in sinks:
+            try:
+                sink.close()
+            except Exception:  # a failing writer must not hide the session's own error
+                log.exception("closing %s failed", type(sink).__name__)
+    if n == 0 and error is None:
+        raise InputError(f"{name}: no frames could be read")
+    analyser.finish()
+    result = SessionResult(drill=drill, source=info(), model=model,
+                           pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
+                           events=list(analyser.events), interrupted=error is not None)
+    return SessionRun(result, table_sink.table, thumbs.finish() if thumbs else [], trace_sink.traces,
+                      n, time.perf_counter() - t0, error)
+
+
 def run_session(req: SessionRequest, progress: ProgressFn | None = None,
                 on_start: Callable[[SourceInfo], None] | None = None, check: bool = True,
                 analyser: Analyser | None = None) -> SessionRun:
@@ -247,53 +285,31 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
 
     if analyser is None:
         analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
+    name = Path(str(req.source)).name
     source = open_source(req.source, max_frames=req.max_frames)
     estimator = None
-    sinks: list[FrameSink] = []
-    t0 = time.perf_counter()
     try:
         if on_start is not None:
             on_start(source.info)
         stream, estimator, model_name = _stream(source, req.model, req.smoothing)
-        table_sink, trace_sink = TableSink(), TraceSink()
-        sinks = [table_sink, trace_sink]
-        info = source.info
-        if req.outputs.video is not None:
-            if info.kind == "landmarks":
-                raise InputError("--video needs a video or images: a landmark recording has no pictures")
-            sinks.append(VideoSink(req.outputs.video, info.fps, (info.width, info.height),
-                                   info.duration_s or None))
-        thumbs = PeakThumbnails() if req.outputs.html is not None else None
-        n, detected, error = run_frames(stream, analyser, sinks, thumbs, progress)
+        run = analyse_stream(stream, analyser, drill=req.drill, model=model_name, info=lambda: source.info,
+                             video=req.outputs.video, thumbnails=req.outputs.html is not None,
+                             progress=progress, name=name)
     finally:
-        for sink in sinks:
-            try:
-                sink.close()
-            except Exception:  # a failing writer must not hide the session's own error
-                log.exception("closing %s failed", type(sink).__name__)
         if estimator is not None:
             estimator.close()
         source.close()
-    wall = time.perf_counter() - t0
-    info = source.info  # the file source corrects frames/duration once decoded
-    if n == 0 and error is None:
-        raise InputError(f"{Path(str(req.source)).name}: no frames could be read")
-    analyser.finish()
-    result = SessionResult(drill=req.drill, source=info, model=model_name,
-                           pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
-                           events=list(analyser.events), interrupted=error is not None)
-    run = SessionRun(result, table_sink.table, thumbs.finish() if thumbs else [], trace_sink.traces,
-                     n, wall, error)
-    if n:
+    run.result.source = source.info  # the file source corrects frames/duration once decoded
+    if run.frames:
         write_outputs(run, req.outputs)
-    if req.history and n and detected and counted_anything(result):
-        run.history_id = _store_history(result)
-    if error is not None:
-        error.partial_run = run  # type: ignore[attr-defined]
-        raise error
+    if req.history and run.frames and run.result.pose_coverage > 0 and counted_anything(run.result):
+        run.history_id = _store_history(run.result)
+    if run.error is not None:
+        run.error.partial_run = run  # type: ignore[attr-defined]
+        raise run.error
     if check:
         try:
-            check_result(run, Path(str(req.source)).name, req.drill)
+            check_result(run, name, req.drill)
         except FormcheckError as exc:
             exc.partial_run = run  # type: ignore[attr-defined]
             raise

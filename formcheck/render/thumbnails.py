@@ -31,7 +31,7 @@ class Thumbnail:
     side: str | None
     onset_t: float  # the fault's onset, which is its event's t_s
     t_s: float  # when it peaked (the frame shown)
-    value: float
+    value: float  # the detector's own measure at the peak (its unit; the event's value may differ)
     jpeg: bytes
 
 

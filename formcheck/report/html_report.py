@@ -252,12 +252,14 @@ def render_html(run: SessionRun, generated: datetime | None = None) -> str:
 
     out.append('<h2 id="peaks">Where each fault peaked</h2>')
     if thumbs:
+        events_by_key = {(e.code, e.side, round(e.t_s, 3)): e for e in res.events if e.kind == "fault"}
         figs_html = []
         for t in sorted(run.thumbnails, key=lambda t: t.onset_t):
             if not t.jpeg:
                 continue
-            cap = (f"{_e(t.code)}{' (' + _e(t.side) + ')' if t.side else ''} at {t.t_s:.2f} s, "
-                   f"peak {t.value:.3g}")
+            ev = events_by_key.get((t.code, t.side, round(t.onset_t, 3)))
+            peak = f", worst {ev.value:.3g}" if ev is not None and ev.value is not None else ""
+            cap = f"{_e(t.code)}{' (' + _e(t.side) + ')' if t.side else ''} at {t.t_s:.2f} s{peak}"
             figs_html.append(f'<figure id="peak-{_e(t.code)}-{t.onset_t:.3f}"><img class="thumb" alt="{cap}" '
                              f'src="{data_uri(t.jpeg, "image/jpeg")}"><figcaption>{cap}</figcaption></figure>')
         out.append('<div class="thumbs">' + "".join(figs_html) + "</div>")
