@@ -27,6 +27,7 @@ the knee that caves in).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,12 +58,12 @@ FAR_HEEL_NOTE = "side-on the far foot is hidden behind the near one: only the ne
 
 
 # Per-frame measurements (values()), named like the synthetic actor's truth where it has
-# the same quantity: depth_deg (+ hips below knees), knee flexion (0 = straight), knee
-# valgus as the frontal-plane projection angle (+ caving in), heel lift, stance widths.
+# the same quantity: depth_deg (+ hips below knees), knee flexion (0 = straight), heel
+# lift, stance widths; knee_inward_pct: the knee's inward shift since the hold settled.
 VALUE_KEYS = (
     "depth_deg", "knee_flexion_deg", "knee_flexion_deg_left", "knee_flexion_deg_right",
     "heel_lift_cm_left", "heel_lift_cm_right", "stance_width_ratio", "stance_width_cm",
-    "toe_out_deg_left", "toe_out_deg_right", "knee_valgus_deg_left", "knee_valgus_deg_right",
+    "toe_out_deg_left", "toe_out_deg_right", "knee_inward_pct_left", "knee_inward_pct_right",
     "rock_shift_pct", "rock_shift_cm",
 )
 
@@ -103,15 +104,19 @@ class DeepSquatConfig(DrillConfig):
               "length of their height when it was taken: the pose model shifts heel and ankle "
               "with the shank's tilt, so each depth gets its own baseline.")
     stance_narrow_ratio: float = threshold(
-        0.85, "Ankle distance over hip width below which the stance is narrow: the drill asks "
-              "for feet a little wider than the hips (ratio ~1.1-1.6).", -1)
+        1.0, "Heel-to-heel distance over hip width (seen from the front) below which the stance "
+             "is narrow: the drill asks for feet a little wider than the hips (~1.2-1.6).", -1)
     stance_ok_ratio: float = threshold(
-        0.95, "Ankle distance over hip width above which a narrow-stance cue clears.", -1)
+        1.1, "Heel-to-heel distance over hip width above which a narrow-stance cue clears.", -1)
     valgus_on: float = threshold(
-        0.04, "Knee inside the line from hip to ankle (seen from the front) by this share of leg "
-              "length (~3.5 cm): the knee caves in instead of tracking out over the toes, "
-              "where it sits on or outside that line.", +1)
-    valgus_off: float = threshold(0.02, "Knee offset below which a knee-valgus cue clears.", +1)
+        0.08, "Knee moved inward by this share of leg length (~7 cm) from where it sat over the "
+              "foot when the hold settled (seen from the front): it caves in instead of "
+              "tracking over the toes. People differ in where their knees sit, so each knee is "
+              "judged against its own start.", +1)
+    valgus_off: float = threshold(0.05, "Inward knee shift below which a knee-valgus cue clears.", +1)
+    valgus_inside_ankle: float = threshold(
+        0.07, "A knee this far inside its ankle (share of leg length) caves in whatever its "
+              "start: the knee-valgus cue fires there too.", +1)
     rock_min: float = threshold(
         0.06, "Hip shift to one side, as a share of stance width from the hold's own centre, "
               "that counts as rocking to that side (gentle rocking moves ~5-15 %).")
@@ -138,29 +143,6 @@ class _Hold:
     rocks: int = 0
     rock_peaks: list[float] = field(default_factory=list)  # |shift| at each rock, cm
     view: str = "unknown"
-
-
-def _knee_offset(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: float) -> tuple[float, float]:
-    """The knee's sideways offset from the hip-ankle line in the image (pixels, + toward
-    the other leg: caving in) and the frontal-plane projection angle (deg, + valgus).
-
-    Seen from the front a knee that tracks over the toes sits on or outside the line from
-    hip to ankle; one that caves in crosses it. The offset is measured at the knee's
-    height, perpendicular to the line, so it holds however wide the stance.
-    """
-    d = ankle - hip
-    n = float(np.hypot(*d))
-    if not np.isfinite(n) or n <= 0:
-        return float("nan"), float("nan")
-    # Signed perpendicular distance; the normal is turned to point medially.
-    normal = np.array([-d[1], d[0]]) / n
-    if normal[0] * medial < 0:
-        normal = -normal
-    off = float(np.dot(knee - hip, normal))
-    u, v = knee - hip, ankle - knee
-    cos = float(np.dot(u, v) / (np.hypot(*u) * np.hypot(*v))) if np.hypot(*u) * np.hypot(*v) > 0 else 1.0
-    ang = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
-    return off, ang if off >= 0 else -ang
 
 
 def _angle_below_horizontal(hip: np.ndarray, knee: np.ndarray, down: np.ndarray) -> float:
@@ -206,6 +188,9 @@ class DeepSquatAnalyser(Analyser):
         self.rock_counter = Counter(refractory_s=0.3)
         self.ledger = GoodTimeLedger()
         self._was_good = False
+        self._shallow_onset: float | None = None
+        self._knee_base: dict[str, float] = {}
+        self._knee_capture: dict[str, TrailingWindow] = {}
         self._win = TrailingWindow(cfg.smooth_s)
         self._hip_h = TrailingWindow(1.5)
         self._hold: _Hold | None = None
@@ -251,7 +236,10 @@ class DeepSquatAnalyser(Analyser):
         if view == "front":
             hip_w = abs(im[LM.LEFT_HIP, 0] - im[LM.RIGHT_HIP, 0])
             ank_w = abs(im[LM.LEFT_ANKLE, 0] - im[LM.RIGHT_ANKLE, 0])
-            m["stance_width_ratio"] = ank_w / hip_w if hip_w > 0 else nan
+            heel_w = abs(im[LM.LEFT_HEEL, 0] - im[LM.RIGHT_HEEL, 0])
+            # Heel to heel, as a physio measures a stance (toes turned out spread the ankles).
+            feet_w = heel_w if np.isfinite(heel_w) else ank_w
+            m["stance_width_ratio"] = feet_w / hip_w if hip_w > 0 else nan
             mid_x = (im[LM.LEFT_ANKLE, 0] + im[LM.RIGHT_ANKLE, 0]) / 2
             hip_mid_x = (im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2
             m["shift"] = (hip_mid_x - mid_x) / ank_w if ank_w > 0 else nan
@@ -265,10 +253,9 @@ class DeepSquatAnalyser(Analyser):
             for s in SIDES:
                 # Medial = toward the other leg, whichever way the image is turned.
                 medial = 1.0 if im[side_lm(s, "HIP"), 0] < hip_mid_x else -1.0
-                hip, knee, ankle = (im[side_lm(s, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
-                off, fppa = _knee_offset(hip, knee, ankle, medial)
-                m[f"valgus_{s}"] = off / leg if leg > 0 else nan
-                m[f"knee_valgus_deg_{s}"] = fppa
+                # The knee's sideways position over its ankle (+ inside it), per leg length.
+                m[f"knee_medial_{s}"] = ((im[side_lm(s, "KNEE"), 0] - im[side_lm(s, "ANKLE"), 0]) * medial
+                                         / leg if leg > 0 else nan)
                 # Toe-out from the world foot vector: its sideways part against its part
                 # toward the camera (the person faces it).
                 d = w[side_lm(s, "FOOT_INDEX")] - w[side_lm(s, "HEEL")]
@@ -279,7 +266,7 @@ class DeepSquatAnalyser(Analyser):
                       "left_sign"):
                 m[k] = nan
             for s in SIDES:
-                m[f"valgus_{s}"] = m[f"knee_valgus_deg_{s}"] = m[f"toe_out_deg_{s}"] = nan
+                m[f"knee_medial_{s}"] = m[f"toe_out_deg_{s}"] = nan
         return m
 
     def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
@@ -351,14 +338,25 @@ class DeepSquatAnalyser(Analyser):
         cue_depth = depth if settled else nan
         if view != "side" and sm is not None and not sm["hip_above_knee"] >= cfg.front_hip_above_knee:
             cue_depth = max(cue_depth, cfg.deep_enough_deg) if math.isfinite(cue_depth) else nan
-        out += self.shallow_cue.update(t, cue_depth if math.isfinite(cue_depth) else None)
+        shallow_ev = self.shallow_cue.update(t, cue_depth if math.isfinite(cue_depth) else None)
+        # The cue waited for the hips to settle, but the squat was shallow since the timer's
+        # gate saw it: the event starts there.
+        if self.shallow_cue.active and self._shallow_onset is None:
+            g = self.shallow_gate
+            self._shallow_onset = g.onset_t if g.active and g.onset_t is not None else self.shallow_cue.onset_t
+        for ev in shallow_ev:
+            if self._shallow_onset is not None and self._shallow_onset < ev.t_s:
+                ev = dataclasses.replace(ev, t_s=self._shallow_onset)
+            self._shallow_onset = None
+            out.append(ev)
 
         # Front-view-only measures, judged only in the squat.
         front = in_pos and view == "front" and sm is not None
         stance = sm["stance_width_ratio"] if front and sm is not None else nan
         out += self.narrow_cue.update(t, stance if math.isfinite(stance) else None)
         for s in SIDES:
-            v = sm[f"valgus_{s}"] if front and sm is not None else nan
+            v = self._valgus(t, s, sm, settled) if front and sm is not None else nan
+            vals[f"knee_inward_pct_{s}"] = 100.0 * v if math.isfinite(v) else nan
             out += self.valgus_cue[s].update(t, v if math.isfinite(v) else None)
         if front and sm is not None and h is not None:
             self._rock(t, sm, h)
@@ -400,6 +398,25 @@ class DeepSquatAnalyser(Analyser):
         return [heel_value_in_cm(e, self.heel[e.side].foot_cm if e.side in self.heel else 25.0)
                 for e in out]
 
+    def _valgus(self, t: float, s: Side, sm: dict[str, float], settled: bool) -> float:
+        """How far the knee has moved inward (share of leg length) since the hold settled:
+        its own start is the reference, taken as the median over the first settled second;
+        a knee far inside its ankle counts whatever its start."""
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        x = sm[f"knee_medial_{s}"]
+        if not math.isfinite(x):
+            return float("nan")
+        base = self._knee_base.get(s)
+        if base is None:
+            win = self._knee_capture.setdefault(s, TrailingWindow(10.0))
+            if settled:
+                win.push(t, x)
+            if win.duration() >= 1.0:
+                base = self._knee_base[s] = float(win.median()[0])
+        rel = x - base if base is not None else float("nan")
+        absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on
+        return float(np.nanmax([rel, absolute]))
+
     def _rock(self, t: float, sm: dict[str, float], h: _Hold) -> None:
         """Count side-to-side rocks: the hips crossing from one side of their own centre
         (median of the last 10 s) to beyond `rock_min` on the other. Never a fault."""
@@ -432,6 +449,8 @@ class DeepSquatAnalyser(Analyser):
         self._near_votes = []
         self._rock_side, self._rock_peak = 0, 0.0
         self._rock_centre.clear()
+        self._knee_base.clear()
+        self._knee_capture.clear()
 
     def _end_hold(self, hold_events: list[Event], t: float) -> list[Event]:
         h = self._hold

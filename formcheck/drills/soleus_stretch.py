@@ -308,10 +308,22 @@ class SoleusStretchAnalyser(Analyser):
         self.knee_gate.finish(t_end)
         for ev in hold_events:
             if h is not None:
-                rec = self.sets.start(h.side, ev.t_s)
-                rec.hold_s = float(ev.value or 0.0)
-                rec.figures.update(self._hold_figures(h))
-                self.sets.end(ev.t_end_s if ev.t_end_s is not None else ev.t_s)
+                # A set is one leg's run of holds (3 per leg): holds on the same leg add to
+                # it, a hold on the other leg starts the next set.
+                rec = self.sets.current
+                if rec is None or rec.side != h.side:
+                    if rec is not None:
+                        self.sets.end(rec.t_end_s if rec.t_end_s is not None else ev.t_s)
+                    rec = self.sets.start(h.side, ev.t_s)
+                rec.reps += 1
+                rec.hold_s += float(ev.value or 0.0)
+                rec.t_end_s = ev.t_end_s if ev.t_end_s is not None else ev.t_s
+                rec.figures.setdefault("holds", []).append(
+                    {"t_s": round(ev.t_s, 3), "hold_s": round(float(ev.value or 0.0), 2),
+                     **self._hold_figures(h)})
+                dors = [x["max_dorsiflexion_deg"] for x in rec.figures["holds"]
+                        if x["max_dorsiflexion_deg"] is not None]
+                rec.figures["max_dorsiflexion_deg"] = max(dors) if dors else None
                 self._holds.append(h)
         out += hold_events
         self._hold = None
@@ -334,6 +346,8 @@ class SoleusStretchAnalyser(Analyser):
         out: list[Event] = []
         if self.timer.in_hold:
             out += self._end_hold(self.timer.finish(t))
+        if self.sets.current is not None:
+            self.sets.end(self.sets.current.t_end_s or t)
         for s in SIDES:
             out += self.heel_cue[s].finish(t) + self.knee_cue[s].finish(t)
         return out
@@ -352,7 +366,7 @@ class SoleusStretchAnalyser(Analyser):
             per_leg[s] = {
                 "holds": len(hs),
                 "max_dorsiflexion_deg": round(max(dors), 1) if dors else None,
-                "hold_s": round(sum(r.hold_s for r in self.sets.sets if r.side == s), 2),
+                "hold_s": round(sum(r.hold_s for r in self.sets.all_sets() if r.side == s), 2),
             }
         return {
             "sets": self.sets.to_list(),
@@ -370,7 +384,9 @@ class SoleusStretchAnalyser(Analyser):
                         sets_target=int(cfg.holds_per_leg), hold_target_s=cfg.hold_s,
                         cues=self.active_cues())
         if side is not None:
-            st.set_index = min(self.sets.sets_done(side) + 1, int(cfg.holds_per_leg))
+            cur = self.sets.current
+            done = cur.reps if cur is not None and cur.side == side else 0
+            st.set_index = min(done + 1, int(cfg.holds_per_leg))
         if self.timer.in_hold:
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
