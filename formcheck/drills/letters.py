@@ -203,14 +203,15 @@ class LetterRecogniser:
     writer's right, y down). Each candidate's cost is its DTW distance; the expected letter
     gets `prior_margin` subtracted (its neighbours in the alphabet half of it), so it wins
     unless another shape is clearly better. A foot cannot lift its pen, so a trace may
-    start with a lead-in (moving to the letter's first point without a pause) and end with
-    a lead-out (drifting back to rest): the trace is also tried with up to `lead_in` /
-    `lead_out` shares of its length cut off, each cut costing `cut_cost` per unit share.
+    start with a lead-in (moving to the letter's first point without a pause): the trace is
+    also tried with `lead_in` shares of its length cut off, each cut costing `cut_cost` per
+    unit share. Cutting the end (`lead_out`) is off by default: letters are split where the
+    foot pauses after its last stroke, and a cut end turns R into P, Q into O, G into C.
     """
 
     def __init__(self, n: int = 32, prior_margin: float = 0.12, band_share: float = 0.25,
                  lead_in: tuple[float, ...] = (0.0, 0.15, 0.3, 0.45),
-                 lead_out: tuple[float, ...] = (0.0, 0.15), cut_cost: float = 0.2):
+                 lead_out: tuple[float, ...] = (0.0,), cut_cost: float = 0.2):
         self.n = n
         self.prior_margin = prior_margin
         self.band = max(2, round(band_share * n))

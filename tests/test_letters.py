@@ -1,0 +1,136 @@
+"""Letter templates and the DTW letter recogniser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from formcheck.drills.letters import (
+    ALPHABET,
+    LETTER_STROKES,
+    LETTER_WIDTH,
+    LetterRecogniser,
+    dtw_distances,
+    letter_path,
+    normalise,
+    path_length,
+    resample,
+)
+
+
+@pytest.fixture(scope="module")
+def recogniser() -> LetterRecogniser:
+    return LetterRecogniser()
+
+
+def _smooth(xy: np.ndarray, k: int = 5) -> np.ndarray:
+    pad = np.pad(xy, ((k // 2, k // 2), (0, 0)), mode="edge")
+    ker = np.ones(k) / k
+    return np.stack([np.convolve(pad[:, i], ker, "valid") for i in range(2)], axis=1)
+
+
+def noisy_trace(letter: str, rng: np.random.Generator, noise: float = 0.04, lead_in: bool = True,
+                size_px: float = 60.0) -> np.ndarray:
+    """The letter as a foot would trace it: any size and place, a little slanted and
+    stretched, an uneven pace, jitter of `noise` letter heights, smoothed like the analyser
+    smooths, and usually a lead-in from where the foot was."""
+    p = letter_path(letter, 30.0)
+    if lead_in:
+        start = rng.uniform([-0.3, -0.2], [1.0, 1.2])
+        p = np.concatenate([np.linspace(start, p[0], 8)[:-1], p])
+    aspect, slant = rng.uniform(0.85, 1.2), np.radians(rng.uniform(-8, 8))
+    p = p @ np.array([[aspect, np.tan(slant)], [0.0, 1.0]]).T
+    # uneven pace: resample on a wobbly clock
+    u = np.cumsum(1.0 + 0.5 * np.sin(np.linspace(0, rng.uniform(3, 9), len(p))))
+    idx = np.interp(np.linspace(u[0], u[-1], len(p)), u, np.arange(len(p)))
+    p = np.stack([np.interp(idx, np.arange(len(p)), p[:, i]) for i in range(2)], axis=1)
+    p = p * size_px + rng.uniform(50, 500, 2)
+    p = p + rng.normal(0.0, noise * size_px, p.shape)
+    return _smooth(p)
+
+
+def test_every_capital_has_strokes_inside_its_box():
+    assert set(LETTER_STROKES) == set(ALPHABET)
+    for c, strokes in LETTER_STROKES.items():
+        pts = np.concatenate(strokes)
+        assert pts.shape[1] == 2 and len(strokes) >= 1
+        assert pts[:, 1].min() >= -1e-9 and pts[:, 1].max() <= 1.0 + 1e-9, c
+        assert pts[:, 0].min() >= -1e-9 and pts[:, 0].max() == pytest.approx(LETTER_WIDTH[c]), c
+        assert 0.0 < LETTER_WIDTH[c] <= 1.0 or c == "I"
+
+
+def test_letter_path_is_continuous_and_includes_the_moves_between_strokes():
+    for c in ALPHABET:
+        p = letter_path(c, points_per_unit=50.0)
+        steps = np.linalg.norm(np.diff(p, axis=0), axis=1)
+        assert steps.max() <= 1 / 50.0 + 1e-9, c  # no jumps: a foot cannot lift its pen
+        assert np.allclose(p[0], LETTER_STROKES[c][0][0])
+        assert np.allclose(p[-1], LETTER_STROKES[c][-1][-1])
+        drawn = letter_path(c, 50.0, with_moves=False)
+        assert path_length(p) >= path_length(drawn) - 1e-6
+    # H's three strokes are joined by two moves through the air
+    h_moves = path_length(letter_path("H")) - sum(path_length(s) for s in LETTER_STROKES["H"])
+    assert h_moves == pytest.approx(np.hypot(0.7, 1.0) + np.hypot(0.7, 0.5), rel=1e-6)
+
+
+def test_normalise_ignores_size_and_position_but_keeps_shape():
+    p = letter_path("L")
+    a, b = normalise(p), normalise(p * 37.0 + [200.0, -50.0])
+    assert np.allclose(a, b, atol=1e-9)
+    assert np.allclose(a.mean(axis=0), 0.0, atol=1e-9)
+    assert np.sqrt((a ** 2).sum(axis=1).mean()) == pytest.approx(1.0)
+    r = resample(p, 10)
+    assert len(r) == 10 and np.allclose(r[0], p[0]) and np.allclose(r[-1], p[-1])
+
+
+def test_dtw_is_zero_on_itself_and_batches():
+    t = np.stack([normalise(letter_path(c), 32) for c in "ABC"])
+    d = dtw_distances(t[1], t)
+    assert d.shape == (3,) and d[1] == pytest.approx(0.0, abs=1e-12) and d[0] > 0.1 and d[2] > 0.1
+    both = dtw_distances(t[:2], t)
+    assert both.shape == (2, 3)
+    assert np.allclose(both[1], d)
+
+
+@pytest.mark.parametrize("letter", list(ALPHABET))
+def test_each_template_is_recognised_from_a_noisy_trace_without_a_prior(recogniser, letter):
+    rng = np.random.default_rng(ALPHABET.index(letter))
+    rec = recogniser.recognise(noisy_trace(letter, rng))
+    assert rec.letter == letter, f"{letter} read as {rec.letter}: {sorted(rec.scores.items(), key=lambda kv: kv[1])[:3]}"
+    assert rec.best_shape == letter
+
+
+def test_recognition_rate_on_harder_traces_with_the_alphabet_prior(recogniser):
+    rng = np.random.default_rng(11)
+    right_prior = right_alone = total = 0
+    for _ in range(2):
+        for c in ALPHABET:
+            tr = noisy_trace(c, rng, noise=0.07)
+            right_prior += recogniser.recognise(tr, expected=c).letter == c
+            right_alone += recogniser.recognise(tr).letter == c
+            total += 1
+    assert right_prior / total >= 0.95
+    assert right_alone / total >= 0.8
+    assert right_prior >= right_alone
+
+
+def test_the_prior_does_not_override_a_clearly_different_letter(recogniser):
+    rng = np.random.default_rng(5)
+    rec = recogniser.recognise(noisy_trace("M", rng), expected="C")
+    assert rec.letter == "M" and not rec.as_expected and rec.expected == "C"
+
+
+def test_a_mirrored_letter_is_not_itself(recogniser):
+    """Seen from the front the camera shows letters mirrored: the analyser must undo that,
+    the recogniser cannot (a mirrored J is not a J)."""
+    for c in "JLNSZ":
+        p = letter_path(c, 30.0)
+        mirrored = p * [-1.0, 1.0]
+        assert recogniser.recognise(p).letter == c
+        assert recogniser.recognise(mirrored).letter != c
+
+
+def test_degenerate_traces_do_not_crash(recogniser):
+    for tr in (np.zeros((0, 2)), np.ones((5, 2)), np.array([[0, 0], [np.nan, 1.0], [1, 1]])):
+        rec = recogniser.recognise(tr)
+        assert rec.letter in ALPHABET
