@@ -121,7 +121,8 @@ def pose_command(
         "--max-frames", min=1, help="Stop after this many frames.")] = None,
     fps: Annotated[float, typer.Option("--fps", min=0.1, help="Frame rate of an image folder.")] = 30.0,
     codec: Annotated[str, typer.Option(
-        "--codec", help="Overlay video codec: auto (avc1, else mp4v), mp4v or vp09.")] = "auto",
+        "--codec", help="Overlay video codec (a FourCC): auto = avc1 (H.264) when this OpenCV can "
+        "encode it, else mp4v.")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Find the pose in every frame and save it as a landmark recording (and overlay video)."""

@@ -4,8 +4,9 @@ inference instead of adding to it.
 Codec: H.264 ("avc1") when this OpenCV build can encode it, since every browser plays it;
 otherwise MPEG-4 Part 2 ("mp4v"), which every desktop player (VLC, QuickTime, Windows)
 plays. The opencv-contrib-python wheels that mediapipe brings ship FFmpeg without a
-software H.264 encoder, so on most machines the result is mp4v; pass codec="vp09" for a
-browser-playable file at several times the encoding cost.
+software H.264 encoder, so on most machines the result is mp4v. Measured on 720p frames on
+a 2-core machine, CPU per frame: mp4v 5.5 ms (the cheapest), MJPG 7 ms (7x the file size),
+VP8 47 ms, VP9 350 ms (browser-playable, but far slower than the pose model itself).
 """
 
 from __future__ import annotations
