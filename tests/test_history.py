@@ -138,3 +138,78 @@ def test_session_survives_a_writer_killed_mid_write(tmp_path):
                                  "(SELECT id FROM sessions)").fetchone()[0]
         assert orphans == 0
         assert h.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    from formcheck.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["formcheck", *map(str, args)])
+    monkeypatch.setenv("COLUMNS", "200")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def filled(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path))
+    t0 = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+    with History.open() as h:
+        for week in range(4):
+            h.add_session(session(dorsi=(30.0 + week, 28.0 + 2 * week)), recorded_at=t0 + timedelta(days=7 * week))
+        h.add_session(session("deep-squat", interrupted=True), recorded_at=t0 + timedelta(days=30))
+    return tmp_path
+
+
+def test_history_command_lists_sessions(filled, monkeypatch, capsys):
+    code, out, _ = _cli(monkeypatch, capsys, "history")
+    assert code == 0
+    assert out.count("soleus-stretch") == 4 and "deep-squat" in out and "(stopped)" in out
+    assert "clip.mp4" in out and "97%" in out
+    code, out, _ = _cli(monkeypatch, capsys, "history", "--drill", "deep-squat")
+    assert code == 0 and "soleus-stretch" not in out
+
+
+def test_progress_table_and_png(filled, monkeypatch, capsys, tmp_path):
+    code, out, _ = _cli(monkeypatch, capsys, "progress", "max_dorsiflexion_deg", "--side", "right")
+    assert code == 0
+    rows = [ln for ln in out.splitlines() if "soleus-stretch" in ln]
+    assert len(rows) == 4
+    assert [r.split("│")[5].strip() for r in rows] == ["28", "30", "32", "34"]
+    png = tmp_path / "plots" / "dorsi.png"
+    code, _, err = _cli(monkeypatch, capsys, "progress", "max_dorsiflexion_deg", "--drill", "soleus-stretch",
+                        "--out", png)
+    assert code == 0 and "Wrote" in err
+    import cv2
+
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[1] > 400
+
+
+def test_progress_unknown_metric_lists_the_stored_ones(filled, monkeypatch, capsys):
+    code, _, err = _cli(monkeypatch, capsys, "progress", "dorsiflexion")
+    assert code == 2
+    assert "No sessions have 'dorsiflexion'" in err and "max_dorsiflexion_deg" in err
+
+
+def test_history_cli_on_a_corrupt_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path))
+    (tmp_path / "history.db").write_bytes(b"\x00garbage" * 1000)
+    code, _, err = _cli(monkeypatch, capsys, "history")
+    assert code == 6
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "is unreadable" in lines[0] and "Traceback" not in err
+    code, _, err = _cli(monkeypatch, capsys, "progress", "hold_s")
+    assert code == 6 and "is unreadable" in err
+
+
+def test_history_cli_before_any_session(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path / "new"))
+    code, out, _ = _cli(monkeypatch, capsys, "history")
+    assert code == 0 and "No sessions stored yet" in out
+    code, _, err = _cli(monkeypatch, capsys, "progress", "hold_s")
+    assert code == 6 and "No session history yet" in err

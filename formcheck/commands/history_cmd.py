@@ -13,7 +13,7 @@ from rich.table import Table
 
 from formcheck.cli import app
 from formcheck.errors import InputError
-from formcheck.history import History, MetricPoint
+from formcheck.history import History, MetricPoint, default_db_path
 
 
 def _when(iso: str) -> str:
@@ -32,7 +32,11 @@ def history_command(
 ) -> None:
     """List stored sessions, newest first."""
     out = Console()
-    with History.open(db, create=False) as hist:
+    path = db if db is not None else default_db_path()
+    if not path.exists():
+        out.print(f"No sessions stored yet ({path} will be created by the first `formcheck analyze`).")
+        return
+    with History.open(path, create=False) as hist:
         rows = hist.sessions(drill=drill, limit=limit)
         if not rows:
             out.print("No sessions stored yet" + (f" for {drill}" if drill else "") + ".")
