@@ -109,7 +109,9 @@ class StarBalanceConfig(DrillConfig):
              "the other foot's: clear of floor contact and of model jitter at the feet.")
     lift_off_pct: float = threshold(
         2.5, "Both feet count as down again below this height difference (hysteresis).")
-    lift_min_s: float = threshold(0.2, "A foot must stay up this long to start single-leg stance.")
+    lift_min_s: float = threshold(
+        0.5, "A foot must stay up this long to start single-leg stance: steps, hops and jumps "
+             "lift a foot for less, a balance lasts seconds.")
     touch_pct: float = threshold(
         4.0, "The raised foot is put down when heel and toe are both within this height (% of leg "
              "length) of the stance foot's: flat on the floor, not a light tap of toe or heel.")
