@@ -22,7 +22,7 @@ def feed(det: FaultDetector, values, t0: float = 0.0, fps: float = FPS):
 
 
 def frames(seconds: float, value: float) -> list[float]:
-    return [value] * int(round(seconds * FPS))
+    return [value] * round(seconds * FPS)
 
 
 # ---------------------------------------------------------------- FaultDetector
@@ -44,7 +44,7 @@ def test_fault_needs_min_on_time_before_it_shows():
     assert e.t_end_s == pytest.approx(1.6, abs=1e-9)
     assert e.value == 8.0
     first_active = act.index(True)
-    assert first_active == int(round(1.4 * FPS))  # onset + min_on_s
+    assert first_active == round(1.4 * FPS)  # onset + min_on_s
 
 
 def test_fault_hysteresis_never_flickers():
@@ -70,7 +70,7 @@ def test_fault_value_wobbling_at_threshold_never_triggers_without_min_on():
 
 def test_fault_short_dip_under_off_does_not_clear():
     det = FaultDetector("x", on=5, off=3, min_on_s=0.2, min_off_s=0.5)
-    ev, act = feed(det, frames(0.5, 6) + frames(0.3, 1) + frames(0.5, 6) + frames(1, 0))
+    ev, _act = feed(det, frames(0.5, 6) + frames(0.3, 1) + frames(0.5, 6) + frames(1, 0))
     assert len(ev) == 1
     assert ev[0].t_s == 0.0 and ev[0].t_end_s == pytest.approx(1.3, abs=1e-9)
 
@@ -134,7 +134,7 @@ def test_fault_reset_drops_pending_run_only():
     det = FaultDetector("x", on=5, off=3, min_on_s=0.5)
     feed(det, frames(0.3, 6))
     det.reset()
-    ev, act = feed(det, frames(0.3, 6), t0=0.3)
+    _ev, act = feed(det, frames(0.3, 6), t0=0.3)
     assert not any(act), "the pending run restarted at reset"
 
 
@@ -152,7 +152,7 @@ def run_hold(timer: HoldTimer, spans, fps: float = FPS):
     """spans: list of (seconds, in_position, good_form, reading)."""
     events, t, i = [], 0.0, 0
     for secs, pos, good, reading in spans:
-        for _ in range(int(round(secs * fps))):
+        for _ in range(round(secs * fps)):
             t = i / fps
             events += timer.update(t, pos, good, reading)
             i += 1
@@ -161,7 +161,7 @@ def run_hold(timer: HoldTimer, spans, fps: float = FPS):
 
 def test_hold_counts_only_good_form_time_exactly():
     timer = HoldTimer(target_s=30, min_hold_s=3)
-    ev, t = run_hold(timer, [(1, False, True, True), (5, True, True, True), (2, True, False, True),
+    ev, _t = run_hold(timer, [(1, False, True, True), (5, True, True, True), (2, True, False, True),
                              (5, True, True, True), (2, False, True, True)])
     assert len(ev) == 1
     e = ev[0]

@@ -47,7 +47,7 @@ def person(t: float, *, width_scale: float = 1.0, dy: float = 0.0, luma: float |
 
 def run(mon: SetupMonitor, make, seconds: float, t0: float = 0.0):
     events, reliable = [], []
-    for i in range(int(round(seconds * FPS))):
+    for i in range(round(seconds * FPS)):
         t = t0 + i / FPS
         events += mon.update(make(t))
         reliable.append(mon.reliable)
@@ -126,7 +126,7 @@ def test_wrong_view_side_drill_seen_from_front_and_oblique_tolerated():
     assert codes(mon) == {"wrong_view"}
     assert mon.wrong_view.text() == "Turn side-on to the camera"
     mon2 = SetupMonitor(DrillConfig(), ("side",), ("hips", "knees", "feet"))
-    ev, rel = run(mon2, lambda t: person(t, width_scale=0.5), 2.0)
+    _ev, rel = run(mon2, lambda t: person(t, width_scale=0.5), 2.0)
     assert mon2.view == "oblique" and codes(mon2) == set() and all(rel)
 
 

@@ -6,13 +6,13 @@ All are pure: they are fed timestamps and values and return Events; no clocks, n
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from formcheck.cues import cue_message
 from formcheck.events import Event
-
 
 # Timing comparisons allow this much float error, so 12 frames at 30 fps count as 0.4 s.
 _EPS_S = 1e-6
@@ -265,7 +265,7 @@ class SetTracker:
     def rests_s(self) -> list[float]:
         """Rest before each set after the first: the gap since the previous set ended."""
         sets = self.all_sets()
-        return [round(b.t_s - a.t_end_s, 3) for a, b in zip(sets, sets[1:]) if a.t_end_s is not None]
+        return [round(b.t_s - a.t_end_s, 3) for a, b in itertools.pairwise(sets) if a.t_end_s is not None]
 
     def all_sets(self) -> list[SetRecord]:
         return self.sets + ([self.current] if self.current is not None else [])
