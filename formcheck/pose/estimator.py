@@ -234,7 +234,7 @@ class PoseEstimator:
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, mode: str = "video", *, num_poses: int = 2,
                  min_detection_confidence: float = 0.5, min_presence_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, scan_every_s: float = 0.5, crowd_hold_s: float = 2.0,
+                 min_tracking_confidence: float = 0.5, scan_every_s: float = 1.0, crowd_hold_s: float = 2.0,
                  selector: PersonSelector | None = None, quiet: bool = True) -> None:
         if mode not in ("video", "image"):
             raise ValueError(f"mode must be 'video' or 'image', not {mode!r}")
