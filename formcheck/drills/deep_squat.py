@@ -109,11 +109,11 @@ class DeepSquatConfig(DrillConfig):
     stance_ok_ratio: float = threshold(
         1.1, "Heel-to-heel distance over hip width above which a narrow-stance cue clears.", -1)
     valgus_on: float = threshold(
-        0.08, "Knee moved inward by this share of leg length (~7 cm) from where it sat over the "
+        0.06, "Knee moved inward by this share of leg length (~5 cm) from where it sat over the "
               "foot when the hold settled (seen from the front): it caves in instead of "
               "tracking over the toes. People differ in where their knees sit, so each knee is "
               "judged against its own start.", +1)
-    valgus_off: float = threshold(0.05, "Inward knee shift below which a knee-valgus cue clears.", +1)
+    valgus_off: float = threshold(0.035, "Inward knee shift below which a knee-valgus cue clears.", +1)
     valgus_inside_ankle: float = threshold(
         0.07, "A knee this far inside its ankle (share of leg length) caves in whatever its "
               "start: the knee-valgus cue fires there too.", +1)
