@@ -113,7 +113,7 @@ def test_missing_points_give_nan_not_errors():
 
 _values = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
                     st.sampled_from([0.0, -1e308, 1e308, NAN]))
-_landmarks = arrays(np.float64, (33, 3), elements=_values)
+_landmarks = arrays(np.float64, (33, 3), elements=_values, fill=st.sampled_from([NAN, 250.0]))
 
 
 @settings(max_examples=150, deadline=None)
