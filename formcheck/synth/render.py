@@ -517,11 +517,17 @@ class RenderResult:
 
 
 def _writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
-    for codec in ("avc1", "mp4v"):
-        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
-        if w.isOpened():
-            return w, codec
-        w.release()
+    """H.264 when this OpenCV has an encoder for it (smaller files), else MPEG-4 part 2."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a failed probe is expected
+    try:
+        for codec in ("avc1", "mp4v"):
+            w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
+            if w.isOpened():
+                return w, codec
+            w.release()
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     raise InputError(f"Cannot write video to {path}: no MP4 encoder in this OpenCV")
 
 
