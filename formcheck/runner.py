@@ -30,6 +30,7 @@ from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.errors import FormcheckError, InputError, NoPersonError
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import LM
 from formcheck.render.thumbnails import PeakThumbnails, Thumbnail
 from formcheck.report.csv_report import FrameTable
 from formcheck.report.session import SessionResult, SourceInfo, write_report
@@ -98,6 +99,7 @@ class LetterTrace:
     label: str
     side: str | None
     points: np.ndarray  # (N, 2) image pixels
+    facing_camera: bool = False  # the image shows the letter mirrored (the writer's right is image left)
 
 
 @dataclass
@@ -138,18 +140,25 @@ class TraceSink:
     def __init__(self) -> None:
         self.traces: list[LetterTrace] = []
         self._prev: np.ndarray | None = None
+        self._facing = False
 
     def on_frame(self, ctx: FrameContext) -> None:
-        trace = ctx.status.trace
-        for e in ctx.events:
+        lh, rh = ctx.pose.xy(LM.LEFT_HIP)[0], ctx.pose.xy(LM.RIGHT_HIP)[0]
+        if np.isfinite(lh) and np.isfinite(rh) and abs(lh - rh) > 1.0:
+            # Facing the camera the person's left hip is on the image's right.
+            self._facing = bool(lh > rh)
+        self.keep(ctx.events, ctx.status.trace)
+        self._prev = None if ctx.status.trace is None else np.asarray(ctx.status.trace, float)
+
+    def keep(self, events: list[Event], trace: np.ndarray | None) -> None:
+        for e in events:
             if e.kind == "count":
                 # The analyser may clear its trace on the frame that completes a letter: the
                 # longer of this frame's and the previous frame's trace is the letter.
                 cands = [t for t in (trace, self._prev) if t is not None and len(t) >= 2]
                 if cands:
                     pts = np.asarray(max(cands, key=len), float)[:, :2].copy()
-                    self.traces.append(LetterTrace(e.t_s, e.message, e.side, pts))
-        self._prev = None if trace is None else np.asarray(trace, float)
+                    self.traces.append(LetterTrace(e.t_s, e.message, e.side, pts, self._facing))
 
     def close(self) -> None:
         pass
@@ -266,7 +275,8 @@ def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, 
                 log.exception("closing %s failed", type(sink).__name__)
     if n == 0 and error is None:
         raise InputError(f"{name}: no frames could be read")
-    analyser.finish()
+    final = analyser.finish()
+    trace_sink.keep(final, analyser.status().trace)  # a letter closed by the end of the session
     result = SessionResult(drill=drill, source=info(), model=model,
                            pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
                            events=list(analyser.events), interrupted=error is not None)

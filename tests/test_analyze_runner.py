@@ -201,3 +201,17 @@ def test_finished_session_goes_to_the_history(squat_run):
         assert row.id == run.history_id and not row.interrupted
         assert h.report(row.id)["events"] == run.result.to_report()["events"]
         assert h.metrics(row.id)[("faults.heel_lift", "left")] == 1
+
+
+def test_ankle_abc_letters_are_kept_for_the_report(tmp_path):
+    clip = landmark_clip(SynthSpec("ankle-abcs", reps=3), noise_px=0.5)
+    rec = write_recording(tmp_path / "abc.jsonl", clip.frames)
+    out = Outputs(html=tmp_path / "abc.html")
+    run = run_session(SessionRequest(rec, "ankle-abcs", outputs=out, history=False))
+    letters = [e for e in run.result.events if e.kind == "count"]
+    assert len(letters) >= 2
+    assert [tr.t_s for tr in run.traces] == [e.t_s for e in letters]
+    for tr in run.traces:
+        assert tr.points.shape[1] == 2 and len(tr.points) > 10
+        assert tr.facing_camera  # filmed from the front: the report mirrors them back
+    assert 'class="plot traces"' in out.html.read_text()

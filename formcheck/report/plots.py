@@ -177,7 +177,8 @@ def count_timing_plot(events: Sequence[Event], duration_s: float | None = None) 
 
 
 def trace_plot(traces: Sequence) -> bytes | None:
-    """The ABC letters as traced (image coordinates, y down), one small panel each."""
+    """The ABC letters as traced, one small panel each, as the writer sees them: a trace
+    filmed from the front is mirrored back (the camera sees the writer's right on its left)."""
     traces = [tr for tr in traces if len(tr.points) >= 2]
     if not traces:
         return None
@@ -189,14 +190,17 @@ def trace_plot(traces: Sequence) -> bytes | None:
     for ax in axes:
         ax.set_axis_off()
     for ax, tr in zip(axes, traces):
-        p = tr.points[np.isfinite(tr.points).all(axis=1)]
+        p = tr.points[np.isfinite(tr.points).all(axis=1)].copy()
         if len(p) < 2:
             continue
+        if getattr(tr, "facing_camera", False):
+            p[:, 0] = -p[:, 0]
         ax.plot(p[:, 0], p[:, 1], color=SIDE_COLOURS.get(tr.side, "#444"), lw=1.5)
         ax.plot(p[-1, 0], p[-1, 1], "o", ms=2.5, color="#222")
         ax.set_aspect("equal", adjustable="datalim")
         ax.invert_yaxis()
-        ax.set_title(f"{tr.label[:14]}\n{tr.t_s:.1f} s", fontsize=6.5)
+        label = tr.label.removeprefix("Letter ")
+        ax.set_title(f"{label[:16]}\n{tr.t_s:.1f} s", fontsize=6.5)
     return to_png(fig)
 
 
