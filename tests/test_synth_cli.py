@@ -25,7 +25,7 @@ def formcheck(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 def test_synth_writes_a_video_and_its_truth(monkeypatch, capsys, tmp_path) -> None:
     out = tmp_path / "hops.mp4"
     code, _, err = formcheck(monkeypatch, capsys, "synth", "lateral-hops", "--variant", "single-leg",
-                             "--side", "right", "--fault", "stiff_landing@2.6-3", "--duration", "3.5",
+                             "--side", "right", "--fault", "stiff_landing@2.9-3.2", "--duration", "3.5",
                              "--width", "320", "--height", "180", "--seed", "4", "--out", out)
     assert code == 0, err
     assert out.stat().st_size > 10_000
