@@ -194,5 +194,7 @@ def landmark_clip(spec: SynthSpec, noise_px: float = 0.0, dropout: float = 0.0,
 
     truth = SynthTruth(t, image, world, skel.landmarks, values, motion.labels)
     events = sorted(motion.events, key=lambda e: (e.t_s, e.code))
-    events = [e for e in events if e.t_s <= t[-1]]
+    # Counts are complete movements: one the clip cuts short is not expected.
+    events = [e for e in events if e.t_s <= t[-1]
+              and not (e.kind == "count" and e.t_end_s is not None and e.t_end_s > t[-1] + 1e-9)]
     return SynthClip(spec, frames, events, truth, cam, body, motion.sets, motion, skel)

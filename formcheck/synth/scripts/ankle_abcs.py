@@ -204,8 +204,8 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     t_last = float(times[-1])
     events: list[Event] = []
     for side, ch, t0, t1 in letter_times:
-        if t0 < t_last:
-            events.append(Event(t0, "letter", "count", ch, side, min(t1, t_last),
+        if t1 <= t_last:  # a letter the clip cuts short is not a letter
+            events.append(Event(t0, "letter", "count", ch, side, t1,
                                 float(string.ascii_uppercase.index(ch) + 1)))
     for f in spec.faults:
         i = min(int(np.searchsorted(times, f.start_s)), T - 1)

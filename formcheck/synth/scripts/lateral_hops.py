@@ -321,9 +321,11 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
                 add_valgus(intent, body, s, env * c.valgus)
 
     t_last = float(t[-1])
+    # A hop that has not landed by the end of the clip is not a hop yet; a fault still on
+    # at the end is cut there.
     events = [e if e.t_end_s is None or e.t_end_s <= t_last else
               Event(e.t_s, e.code, e.kind, e.message, e.side, t_last, e.value)
-              for e in events if e.t_s < t_last]
+              for e in events if e.t_s < t_last and not (e.kind == "count" and e.t_end_s > t_last)]
 
     strap = {"start": local_to_scene(origin, np.array([heading0]), np.array([[0.0, 0.0, -0.6]]))[0],
              "end": local_to_scene(origin, np.array([heading0]), np.array([[0.0, 0.0, 0.9]]))[0],
