@@ -76,12 +76,14 @@ class CalfRollConfig(DrillConfig):
         8.0, "Rolling this long without turning the foot earns the cue: a few strokes on one line "
              "of the calf is fine, a whole set is not.")
     hips_down_clearance_thigh: float = threshold(
-        0.28, "Hip height above the hands, in thigh lengths, below which the hips rest on the "
-              "floor (seated, the hip joint is ~0.2 thigh lengths above it; hands add ~0.05).", -1)
+        0.30, "Hip height above the hands, in thigh lengths, below which the hips rest on the "
+              "floor: sitting on it the hip joint is ~0.15-0.2 thigh lengths above the wrists, "
+              "lifted 10 cm it is ~0.4.", -1)
     hips_down_off_thigh: float = threshold(
-        0.34, "The hips-down cue clears once the hips are this high again (hysteresis).", -1)
+        0.36, "The hips-down cue clears once the hips are this high again (hysteresis).", -1)
     rolling_speed_calf_per_s: float = threshold(
-        0.06, "The leg travelling faster than this (calf lengths per second) counts as rolling.")
+        0.1, "The leg travelling along its axis faster than this (calf lengths per second; a slow "
+             "stroke peaks at ~0.5) counts as rolling; slower is pose jitter or shifting about.")
     rolling_grace_s: float = threshold(
         1.5, "Turning round at the end of a pass briefly stops the leg: still rolling for this long.")
     set_rest_s: float = threshold(
@@ -149,13 +151,14 @@ class _Turns:
 @dataclass
 class _Backdated(FaultDetector):
     """A fault whose true onset is only known in hindsight (e.g. "no rotation for 8 s"
-    began 8 s ago): the report dates it from `onset_hint`."""
+    began 8 s ago, or the first too-fast pass sped up part-way): the report dates it from
+    `onset_hint` when one was given for this run."""
 
     onset_hint: float | None = field(default=None, init=False)
 
     def _close(self, t_end: float) -> Event:
         if self.onset_hint is not None and self.onset_t is not None:
-            self.onset_t = min(self.onset_t, self.onset_hint)
+            self.onset_t = min(self.onset_hint, t_end)
         self.onset_hint = None
         return super()._close(t_end)
 
@@ -190,7 +193,7 @@ class CalfRollAnalyser(Analyser):
         big = 1e9  # per-pass detectors are fed once a pass: no gap rule
         self.short = FaultDetector("short_stroke", on=c.short_stroke_share, off=c.short_stroke_off_share,
                                    below=True, min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
-        self.fast = FaultDetector("too_fast", on=c.too_fast_calf_per_s, off=c.too_fast_off_calf_per_s,
+        self.fast = _Backdated("too_fast", on=c.too_fast_calf_per_s, off=c.too_fast_off_calf_per_s,
                                   min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         self.no_rot = _Backdated("no_rotation", on=c.no_rotation_s, off=c.no_rotation_s / 2,
                                  min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
@@ -202,12 +205,17 @@ class CalfRollAnalyser(Analyser):
         self._calf = TrailingWindow(5.0)
         self._thigh = TrailingWindow(5.0)
         self._s_raw = TrailingWindow(0.2)
-        self._s_hist = TrailingWindow(0.4)
+        self._s_hist = TrailingWindow(0.5)
+        self._s_long = TrailingWindow(3.0)
         self._rot_raw = TrailingWindow(0.5)
         self._clear_raw = TrailingWindow(0.5)
         self._rot_hist: list[tuple[float, float]] = []
+        self._speed_hist: list[tuple[float, float]] = []  # (t, along-axis speed) this set
+        self._prev_fast = False
         self._last_moving_t: float | None = None
         self._last_rolling_t: float | None = None
+        self._trail_good = 0.0
+        self._prev_t: float | None = None
         self._passes: list[_Pass] = []
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
@@ -270,20 +278,37 @@ class CalfRollAnalyser(Analyser):
             axis = axis / (np.linalg.norm(axis) or 1.0)
         calf_med = float(self._calf.median()[0])
         thigh_med = float(self._thigh.median()[0])
-        centre = np.nanmean(np.stack([hip_mid[:2], knee[:2], ankle[:2]]), axis=0)
-        s = float(centre @ axis) / calf_med if axis.shape == (2,) and calf_med > 0 else NAN
-        self._s_raw.add(t, s)
-        s_med = float(self._s_raw.median()[0])
-        self._s_hist.add(t, s_med)
+        # The leg slides over the roller along its own axis, so its knee and ankle travel
+        # exactly as far as the contact point does; the hips also rise and sink, which
+        # would leak into the signal.
+        centre = (knee[:2] + ankle[:2]) / 2.0
+        if axis.shape == (2,) and calf_med > 0:
+            across = np.array([-axis[1], axis[0]])
+            sq = np.array([centre @ axis, centre @ across]) / calf_med
+        else:
+            sq = np.array([NAN, NAN])
+        self._s_raw.add(t, sq)
+        s_med, q_med = (float(v) for v in self._s_raw.median()) if len(self._s_raw) else (NAN, NAN)
+        self._s_hist.add(t, np.array([s_med, q_med]))
+        if self._calf.covered_s() >= 1.0:  # before that the leg's axis is still being found
+            self._s_long.add(t, s_med)
         speed = NAN
         if len(self._s_hist) >= 2 and self._s_hist.covered_s() > 0.1:
-            vals, times = self._s_hist.values()[:, 0], self._s_hist.times
-            speed = abs(vals[-1] - vals[0]) / (times[-1] - times[0])
+            vals, times = self._s_hist.values(), self._s_hist.times
+            tc = times - times.mean()
+            # least-squares slopes: steadier than end-to-end differences on jittery points
+            along, across_v = np.abs(tc @ (vals - vals.mean(axis=0))) / float(tc @ tc)
+            # Travel along the leg is rolling; the leg swinging up or down about the roller
+            # (the hips lifting or sinking) moves it across its axis instead.
+            speed = along if along >= across_v else 0.0
         self._rot_raw.add(t, self._rotation_deg(im, side))
         rot = float(self._rot_raw.median()[0])
+        # The floor under the body's midline: the mean of the two hands, planted either side
+        # of it (the near hand alone looks lower than the floor under the hips, the far one
+        # higher).
         wrists = im[[LM.LEFT_WRIST, LM.RIGHT_WRIST], 1][frame.seen(self.cfg.min_visibility)[
             [LM.LEFT_WRIST, LM.RIGHT_WRIST]]]
-        clear = (float(wrists.max()) - float(hip_mid[1])) / thigh_med if len(wrists) and thigh_med > 0 else NAN
+        clear = (float(wrists.mean()) - float(hip_mid[1])) / thigh_med if len(wrists) and thigh_med > 0 else NAN
         self._clear_raw.add(t, clear)
         clear_med = float(self._clear_raw.median()[0])
         tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
@@ -304,11 +329,49 @@ class CalfRollAnalyser(Analyser):
         k = len(a) - out[0] if len(out) else 0  # first index of the still run
         return float(ts[min(k, len(ts) - 1)])
 
+    def _sped_up_at(self, p: _Pass) -> float:
+        """When, within a too-fast pass, the leg first went faster than a normal pass ever
+        does (its peak is pi/2 times its mean for a smooth back-and-forth): the pass may
+        have begun slowly and sped up part-way."""
+        limit = self.cfg.too_fast_calf_per_s * math.pi / 2
+        for t, v in self._speed_hist:
+            if p.t0 <= t <= p.t1 and v >= limit:
+                return max(p.t0, t - 0.2)  # the speed window lags by ~0.2 s
+        return p.t0
+
+    def _rest_position(self, t: float) -> float:
+        """Where the leg rested: the median stroke position more than a second ago."""
+        times, vals = self._s_long.times, self._s_long.values()
+        if not len(times):
+            return NAN
+        before = times <= t - 1.0
+        return float(np.median(vals[before, 0])) if before.any() else NAN
+
+    def _motion_onset(self, t: float) -> float:
+        """When the leg set off: rolling is only recognised once it is under way, so look
+        back for the last moment the leg was still where it had been resting."""
+        times, vals = self._s_long.times, self._s_long.values()
+        rest = self._rest_position(t)
+        if len(times) < 3 or not math.isfinite(rest):
+            return t
+        vals = vals[:, 0]
+        near = np.nonzero(np.abs(vals - rest) <= 0.03)[0]  # ~3x the jitter of the signal
+        return float(times[near[-1]]) if len(near) else t
+
     def _start_set(self, t: float) -> None:
-        self.sets.start(self.side, t)
+        onset = min(t, self._motion_onset(t))
+        if self.timer.in_hold and self.timer.good_s == 0.0 and not self.timer.paused:
+            self.timer.good_s = t - onset  # the rolling before it was recognised
+            self.timer.start_t = onset
+        self.sets.start(self.side, onset)
         self.counter.reset()
         self.turns.reset()
+        for tt, v in zip(self._s_long.times, self._s_long.values()[:, 0], strict=True):
+            if onset <= tt < t:
+                self.turns.update(float(tt), float(v))
         self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
+        self._speed_hist = []
+        self._prev_fast = False
         for d in self._fault_detectors():
             d.side = self.side
 
@@ -363,6 +426,10 @@ class CalfRollAnalyser(Analyser):
             last = final and k == len(pts) - 1
             if not (first or last):
                 out += self.short.update(t0, p.length)
+                fast = p.speed >= self.fast.on
+                if fast and not self._prev_fast and not self.fast.active:
+                    self.fast.onset_hint = self._sped_up_at(p)  # a run of fast passes begins
+                self._prev_fast = fast
                 out += self.fast.update(t0, p.speed)
         return out
 
@@ -375,19 +442,34 @@ class CalfRollAnalyser(Analyser):
         if reliable and side is not None:
             if self.sets.current is None and side != self.side:
                 self.side = side
-                for w in (self._axis, self._calf, self._thigh, self._s_raw, self._s_hist):
+                for w in (self._axis, self._calf, self._thigh, self._s_raw, self._s_hist, self._s_long):
                     w.clear()
             m = self._measure(frame, self.side or side)
             self._vals = m
             posture = m["shank_tilt_deg"] <= self.cfg.max_shank_tilt_deg
-            if posture and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s:
+            settled = self._calf.covered_s() >= 1.0  # the leg's axis and length are known
+            moving = posture and settled and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s
+            if moving and not self.timer.in_hold:
+                # A set starts only once the leg has really left where it rested: a burst
+                # of jitter can look fast for a moment, it never travels.
+                moving = abs(m["stroke_position_calf"] - self._rest_position(t)) >= 0.08
+            if moving:
                 self._last_moving_t = t
             rolling = posture and self._last_moving_t is not None and \
                 t - self._last_moving_t <= self.cfg.rolling_grace_s
         if rolling:
             self._last_rolling_t = t
+        clear = self._vals.get("hip_clearance_thigh", NAN)
+        # The set's clock runs while rolling with the hips up (a NaN reading is not "down").
+        hips_up = not (math.isfinite(clear) and clear < self.cfg.hips_down_clearance_thigh)
+        # Mirror the timer's clock for the time since the leg last moved (see _trailing_s).
+        if self._last_moving_t == t:
+            self._trail_good = 0.0
+        elif rolling and hips_up and self._prev_t is not None and 0 < t - self._prev_t <= self.timer.max_step_s:
+            self._trail_good += t - self._prev_t
+        self._prev_t = t
         was_in = self.timer.in_hold
-        for ev in self.timer.update(t, rolling, True, reading=reliable):
+        for ev in self.timer.update(t, rolling, hips_up, reading=reliable):
             out.append(self._rolled(ev))
         if self.timer.in_hold and not was_in:
             self._start_set(self.timer.start_t)
@@ -396,6 +478,7 @@ class CalfRollAnalyser(Analyser):
         if self.timer.in_hold and self._vals:
             m = self._vals
             self.turns.update(t, m["stroke_position_calf"])
+            self._speed_hist.append((t, m["roll_speed_calf_per_s"]))
             out += self._take_passes(t)
             if rolling and math.isfinite(m["leg_rotation_deg"]):
                 self._rot_hist.append((t, m["leg_rotation_deg"]))
@@ -407,7 +490,10 @@ class CalfRollAnalyser(Analyser):
                     self.no_rot.onset_hint = still
             if math.isfinite(m["hip_clearance_thigh"]):
                 self._set_clear.append(m["hip_clearance_thigh"])
-            out += self.hips.update(t, m["hip_clearance_thigh"] if rolling else NAN)
+            # Hips are judged only while the leg is actually travelling: at the end of a set
+            # the person sits down to rest, which is no fault.
+            moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
+            out += self.hips.update(t, m["hip_clearance_thigh"] if moving else NAN)
         else:
             out += self.hips.update(t, NAN)
         return out
@@ -422,11 +508,9 @@ class CalfRollAnalyser(Analyser):
         return out
 
     def _trailing_s(self) -> float:
-        """The grace time after the leg last moved, which the timer counted but which was
-        not rolling (the set had in fact ended)."""
-        if self._last_rolling_t is None or self._last_moving_t is None:
-            return 0.0
-        return max(0.0, self._last_rolling_t - self._last_moving_t)
+        """Clock time counted since the leg last moved: the grace that bridges a turn at
+        the end of a pass, which at the end of a set was not rolling."""
+        return self._trail_good
 
     def _rolled_s(self) -> float:
         return max(0.0, self.timer.good_s - (0.0 if self.timer.in_hold else self._trailing_s()))
@@ -435,7 +519,9 @@ class CalfRollAnalyser(Analyser):
         """A set's hold event, worded for rolling and ending when the leg last moved."""
         trail = self._trailing_s()
         value = max(0.0, (ev.value or 0.0) - trail)
-        end = ev.t_end_s - trail if ev.t_end_s is not None else None
+        end = ev.t_end_s
+        if end is not None and self._last_moving_t is not None:
+            end = max(ev.t_s, min(end, self._last_moving_t))
         return dataclasses.replace(ev, side=self.side, value=round(value, 3), t_end_s=end, message=(
             f"Rolled the {self.side} calf for {value:.1f} s of {self.cfg.set_target_s:.0f} s"))
 
