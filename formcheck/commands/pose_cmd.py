@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 import numpy as np
 import typer
@@ -96,12 +96,33 @@ def run_pose(source: Source, estimator: Estimator | None, *, out: Path | None, v
     return run
 
 
-def _progress(quiet: bool) -> Progress | None:
-    if quiet:
-        return None
-    return Progress(TextColumn("[bold]pose[/]"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[fps]:5.1f} fps"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=False)
+class _ProgressBar:
+    """Frames done, fps and time left, on stderr; redrawn at most 5 times a second so the
+    bar costs the pipeline nothing measurable."""
+
+    def __init__(self, total: int | None):
+        self.total = total
+        self._bar = Progress(TextColumn("[bold]pose[/]"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[fps]:5.1f} fps"), TimeElapsedColumn(),
+                             TimeRemainingColumn(), console=Console(stderr=True))
+        self._task = self._bar.add_task("pose", total=total, fps=0.0)
+        self._t0 = self._shown = time.perf_counter()
+
+    def __enter__(self) -> Self:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def __call__(self, run: PoseRun) -> None:
+        now = time.perf_counter()
+        if now - self._shown > 0.2:
+            self._shown = now
+            self._bar.update(self._task, completed=run.frames, fps=run.frames / (now - self._t0))
+
+    def finish(self, run: PoseRun) -> None:
+        self._bar.update(self._task, completed=run.frames, total=self.total or run.frames, fps=run.fps)
 
 
 @app.command("pose")
@@ -134,7 +155,7 @@ def pose_command(
     if out.suffix.lower() != ".jsonl":
         raise InputError(f"--out must be a .jsonl file, not {out.name}")
     if video is not None and video.suffix.lower() not in (".mp4", ".avi", ".mov", ".mkv"):
-        raise InputError(f"--video must be an .mp4 file, not {video.name}")
+        raise InputError(f"--video must be a video file (.mp4), not {video.name}")
     # A recording from the camera keeps every frame it can (no newest-only dropping).
     with open_source(source_spec, fps=fps, max_frames=max_frames, latest_only=False) as source:
         if isinstance(source, LandmarkSource):
@@ -144,24 +165,13 @@ def pose_command(
             estimator = PoseEstimator(model, mode="image" if single_photo else "video")
             label = estimator.model_name
         smoother = make_smoother() if smooth else None
-        total = source.info.frames or None
-        progress = _progress(quiet)
+        bar = None if quiet else _ProgressBar(source.info.frames or None)
         try:
-            with progress or contextlib.nullcontext():
-                task = progress.add_task("pose", total=total, fps=0.0) if progress else None
-                started = time.perf_counter()
-                shown = [started]
-
-                def tick(run: PoseRun) -> None:
-                    now = time.perf_counter()
-                    if progress is not None and now - shown[0] > 0.2:  # the bar redraws at 10 Hz anyway
-                        shown[0] = now
-                        progress.update(task, completed=run.frames, fps=run.frames / (now - started))
-
+            with bar or contextlib.nullcontext():
                 run = run_pose(source, estimator, out=out, video=video, smoother=smoother, model=label,
-                               codec=codec, on_frame=tick)
-                if progress is not None:
-                    progress.update(task, completed=run.frames, total=total or run.frames, fps=run.fps)
+                               codec=codec, on_frame=bar)
+                if bar is not None:
+                    bar.finish(run)
         finally:
             if estimator is not None:
                 estimator.close()
