@@ -140,6 +140,8 @@ def _failed(path: str, code: int, message: str, run: SessionRun | None, interrup
 
 # Set in each pool worker by _init_worker: a queue for progress messages to the parent.
 _PROGRESS_QUEUE = None
+# Set in a pool worker once Ctrl-C reached it: the jobs it still holds are not started.
+_STOPPED = False
 
 
 def _init_worker(q) -> None:
@@ -149,8 +151,11 @@ def _init_worker(q) -> None:
 
 
 def _pool_job(i: int, req: SessionRequest) -> JobResult:
+    global _STOPPED
     q = _PROGRESS_QUEUE
     last = [0]
+    if _STOPPED:
+        return JobResult(str(req.source), False, 130, "interrupted", interrupted=True)
 
     def on_start(info) -> None:
         if q is not None:
@@ -162,7 +167,11 @@ def _pool_job(i: int, req: SessionRequest) -> JobResult:
             q.put((i, "advance", n - last[0]))
             last[0] = n
 
-    res = _job(req, progress, on_start)
+    try:
+        res = _job(req, progress, on_start)
+    except KeyboardInterrupt:  # Ctrl-C outside the frame loop (starting up, writing)
+        res = JobResult(str(req.source), False, 130, "interrupted", interrupted=True)
+    _STOPPED = _STOPPED or res.interrupted
     if q is not None:
         q.put((i, "done", res.frames - last[0]))
     return res
@@ -387,7 +396,8 @@ def _run_pool(reqs: list[SessionRequest], err: Console, show_progress: bool, job
                     for f in done:
                         results[futures[f]] = _result_of(f, reqs[futures[f]])
             except KeyboardInterrupt:
-                # The workers got the same Ctrl-C: each saves what it measured and returns.
+                # The workers got the same Ctrl-C: each saves what it measured and returns,
+                # and starts none of the jobs it still holds.
                 for f in pending:
                     f.cancel()
                 for f, i in futures.items():
