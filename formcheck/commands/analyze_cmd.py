@@ -280,7 +280,14 @@ def analyze_command(
     no_history: Annotated[bool, typer.Option("--no-history", help="Do not store the sessions in the history.")
                           ] = False,
 ) -> None:
-    """Analyse recorded drills: counts, holds, cues, and reports."""
+    """Analyse recorded drills: counts, holds, cues, and reports.
+
+    With no output option a summary table is printed. Several videos (or a folder of them)
+    run in parallel, one process per core; each output option then names a folder
+    (--json reports/ writes reports/VIDEO.json, --video writes VIDEO-annotated.mp4) or a
+    pattern with {stem} (--html out/{stem}-report.html). Every finished session is also
+    stored in the history (formcheck history, formcheck progress).
+    """
     err = Console(stderr=True)
     files = expand_inputs(inputs)
     to_stdout = json_out is not None and str(json_out) == "-"
