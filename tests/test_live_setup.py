@@ -139,3 +139,35 @@ def test_restart_goes_back_to_guidance():
 ])
 def test_keys(key, action):
     assert action_for_key(key) is action
+
+
+# -- on synthetic clips (the actor's landmarks, seen by a camera placed as in the clip) ------
+
+@pytest.mark.parametrize("drill,camera,view,message", [
+    ("deep-squat", {"tilt_deg": -25}, None, "Step back so your feet are visible"),
+    ("star-balance", {"tilt_deg": -25}, None, "Step back so your feet are visible"),
+    ("soleus-stretch", {}, "front", "Turn side-on to the camera"),
+    ("star-balance", {}, "side", "Face the camera"),
+    ("star-balance", {"azimuth_deg": 180}, None, "Turn around to face the camera"),
+])
+def test_setup_guidance_on_clips(drill, camera, view, message):
+    from formcheck.drills import analyser_class
+    from formcheck.synth import CameraSpec, SynthSpec, landmark_clip
+
+    frames = landmark_clip(SynthSpec(drill, view=view, camera=CameraSpec(**camera), duration_s=3)).frames
+    cls = analyser_class(drill)
+    states = feed(SetupCheck(cls.views, cls.required_parts), frames)
+    assert {s.phase for s in states} == {"setup"}  # never counts down
+    assert {s.message for s in states[5:]} == {message}
+
+
+@pytest.mark.parametrize("drill", ["star-balance", "lateral-hops", "soleus-stretch", "deep-squat", "calf-roll",
+                                   "ankle-abcs"])
+def test_every_drill_in_its_own_view_gets_to_go(drill):
+    from formcheck.drills import analyser_class
+    from formcheck.synth import SynthSpec, landmark_clip
+
+    frames = landmark_clip(SynthSpec(drill, duration_s=4.5)).frames
+    cls = analyser_class(drill)
+    states = feed(SetupCheck(cls.views, cls.required_parts), frames)
+    assert states[-1].phase == "go" and all(s.message is None for s in states)

@@ -4,9 +4,11 @@ Add a new command module to the import list below.
 """
 
 from formcheck.commands import drills_cmd  # noqa: F401
+from formcheck.commands import pose_cmd  # noqa: F401
 from formcheck.commands import models_cmd  # noqa: F401
 from formcheck.commands import doctor_cmd  # noqa: F401
-from formcheck.commands import pose_cmd  # noqa: F401
 from formcheck.commands import analyze_cmd  # noqa: F401
 from formcheck.commands import history_cmd  # noqa: F401
+from formcheck.commands import live_cmd  # noqa: F401
+from formcheck.commands import routine_cmd  # noqa: F401
 from formcheck.commands import synth_cmd  # noqa: F401
