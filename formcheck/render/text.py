@@ -77,6 +77,9 @@ class TextRenderer:
         # The mask of getmask2 starts at the text's ink offset; place it on a canvas of the
         # font's full line height so that every string of one size shares a baseline.
         core, (ox, oy) = font.getmask2(text, mode="L")
+        # A glyph may start left of the pen (negative bearing: a regular "T" at many sizes);
+        # start its ink at the canvas edge rather than slicing from a negative index.
+        ox, oy = max(0, ox), max(0, oy)
         w = max(1, ox + core.size[0])
         canvas = np.zeros((ascent + descent, w), np.uint8)
         if core.size[0] and core.size[1]:
