@@ -150,18 +150,20 @@ class VideoFileSource(Source):
                 index += 1
                 self.frames_read = index
                 if self.max_frames is not None and index >= self.max_frames:
+                    self._finish(index, prev_t, complete=False)
                     return
                 ok, image = cap.read()
                 if not ok:
                     image = None
-            self._check_complete(index, prev_t)
+            self._finish(index, prev_t, complete=True)
         finally:
             cap.release()
 
-    def _check_complete(self, read: int, last_t: float) -> None:
+    def _finish(self, read: int, last_t: float, complete: bool) -> None:
+        """Record what was really decoded; a file that ended early is an error."""
         expected = self.expected_frames
         self.info = dataclasses.replace(self.info, frames=read, duration_s=max(0.0, last_t) + 1 / self.fps)
-        if expected and read < expected - max(2, TRUNCATION_TOLERANCE * expected):
+        if complete and expected and read < expected - max(2, TRUNCATION_TOLERANCE * expected):
             raise InputError(f"{self.path.name} is truncated or damaged: decoding stopped after "
                              f"{read} of {expected} frames")
 
