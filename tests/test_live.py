@@ -96,13 +96,14 @@ def shows(image: np.ndarray, text: str, bold: bool = True) -> bool:
 
 
 class Live:
-    """`formcheck live ...` in a subprocess on the virtual display."""
+    """`formcheck live ...` (or `routine`) in a subprocess on the virtual display."""
 
-    def __init__(self, display: VirtualDisplay, args: list[str], tmp: Path, env: dict | None = None):
+    def __init__(self, display: VirtualDisplay, args: list[str], tmp: Path, env: dict | None = None,
+                 command: str = "live"):
         self.display = display.display
         self.env = {**os.environ, "DISPLAY": self.display, "FORMCHECK_DATA_DIR": str(tmp / "data"),
                     **(env or {})}
-        self.proc = subprocess.Popen([*FORMCHECK, "live", *args], env=self.env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*FORMCHECK, command, *args], env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.window_id: str | None = None
 
