@@ -13,7 +13,11 @@ from the same motion and the same camera at the rendered resolution.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -516,19 +520,44 @@ class RenderResult:
         return len(self.clip.frames) / self.seconds if self.seconds > 0 else float("nan")
 
 
-def _writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
-    """H.264 when this OpenCV has an encoder for it (smaller files), else MPEG-4 part 2."""
+@functools.cache
+def video_codec() -> str:
+    """"avc1" (H.264: smaller files) when this OpenCV can encode it, else "mp4v". Probed once
+    on a scratch file with the native stderr silenced: FFmpeg reports a failed encoder
+    search straight to file descriptor 2."""
+    with tempfile.TemporaryDirectory() as d, _quiet_stderr():
+        w = cv2.VideoWriter(str(Path(d) / "probe.mp4"), cv2.VideoWriter_fourcc(*"avc1"), 30.0, (64, 64))
+        ok = w.isOpened()
+        w.release()
+    return "avc1" if ok else "mp4v"
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
     level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a failed probe is expected
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        for codec in ("avc1", "mp4v"):
-            w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
-            if w.isOpened():
-                return w, codec
-            w.release()
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (embedded interpreters): just probe
+        saved = None
+    try:
+        if saved is not None:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
+        yield
     finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
         cv2.utils.logging.setLogLevel(level)
-    raise InputError(f"Cannot write video to {path}: no MP4 encoder in this OpenCV")
+
+
+def _writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
+    codec = video_codec()
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
+    if not w.isOpened():
+        raise InputError(f"Cannot write video to {path}: check the folder exists and is writable")
+    return w, codec
 
 
 def render_clip(spec: SynthSpec, out_path: str | Path, width: int = 640, height: int = 360,

@@ -177,7 +177,9 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
         ev = hold_event(t, t0, t1, lifted, rolled, set_s)
         if ev:
             events.append(ev)
-            sets.append({"side": rolled, "t_s": t0, "t_end_s": min(t1, t_last), "hold_s": ev.value})
+            strokes = sum(1 for e in events if e.code == "stroke" and t0 - 1e-6 <= e.t_s < t1)
+            sets.append({"side": rolled, "t_s": t0, "t_end_s": min(t1, t_last), "reps": strokes,
+                         "hold_s": ev.value})
 
     roller_c = local_to_scene(origin, np.array([heading0]), cfg["roller"][:1])[0]
     a = np.radians(heading0)

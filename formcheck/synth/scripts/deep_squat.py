@@ -179,9 +179,12 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
             ev = hold_event(t, t0, t1, good, None, hold_s)
             if ev:
                 out.append(ev)
+                # One set per hold, as the routine prescribes holds (no reps).
+                sets.append({"side": None, "t_s": t0, "t_end_s": t1, "reps": 0, "hold_s": ev.value})
         return out
 
-    return Motion(intent, events, [], {"phase": _phases(t, holds)}, props={}, camera_height_m=0.9,
+    sets: list[dict] = []
+    return Motion(intent, events, sets, {"phase": _phases(t, holds)}, props={}, camera_height_m=0.9,
                   working_side=spec.side, derive=derive, finalize=finalize)
 
 
