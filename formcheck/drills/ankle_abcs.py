@@ -3,26 +3,30 @@ the leg kept still and the foot clear of the floor; one set per foot.
 
 What is measured, and why this way:
 
-- working foot: the lifted one (its ankle higher than the other's), decided over the
-  last second and kept for the whole set;
+- working foot: the lifted one (its lowest point clearly above the other foot's), kept
+  for the whole set; a set starts with the first movement once the foot is up and ends
+  after Z (or the 26th letter), when the other foot takes over, or with the session;
 - trace: the foot tip relative to the ankle (the ankle's median over the last second, so
   its own jitter is not added to the toe's), turned into the *writer's* view: writer-right
   is the direction from the person's left hip to their right hip (image x and the model's
   relative depth z), writer-down is image down. Facing the camera the person's right is on
   the image's left, so the letters, mirrored in the image, come out the right way round;
   the same rule holds for any view in between without knowing the view;
-- letters are split by pauses: the foot tip's speed, relative to the trace's own scale
-  (the median height of the letters traced so far; before the first, a share of the leg),
-  stays below `pause_speed` for `pause_s`. A piece too short to be a letter is kept and
-  put in front of the next piece; a piece that matches no letter well is held back and, if
-  it joined with the next piece makes a good letter, the two count as one (a mid-letter
-  pause); otherwise it counts on its own;
+- letters are split by pauses: the smoothed foot tip stays within `pause_radius` letter
+  heights of one spot, with a low median speed, for `pause_s`. Letter height is the trace's
+  own scale: the median height of the letters so far, or before the first one the spread
+  of the recent trace. A piece too short to be a letter is kept and put in front of the
+  next piece; a piece that matches no letter well is held back and, if joined with the
+  next piece it makes a good letter, the two count as one (a mid-letter pause);
 - recognition: `formcheck.drills.letters.LetterRecogniser` (DTW on normalised traces), with
   the next letter of the alphabet as the prior;
-- leg stillness (`leg_moving`): the knee and hip of the working leg away from where they
-  rested over the last few seconds, in leg-scale units;
+- leg stillness (`leg_moving`): the knee, hip and ankle of the working leg away from where
+  they rested over the last few seconds, in leg-scale units. Lowering or lifting the foot
+  also moves the leg; a leg-moving spell that runs into the foot going down is part of
+  that (foot_down, or the end of the set), not a separate fault;
 - foot clear of the floor (`foot_down`): the working foot's lowest point against the other
-  foot's lowest point (the floor), in leg-scale units;
+  foot's lowest point (the floor), in leg-scale units. Putting the foot down after the
+  last letter ends the set; it is a fault only when tracing goes on afterwards;
 - ankle range of motion: how far the foot turned from its resting direction up, down, in
   and out during the set (model world coordinates, degrees; 95th percentiles so a single
   bad frame does not count).
@@ -31,12 +35,13 @@ The leg scale is the working shank's image length, or 1.3 hip widths when larger
 the camera the extended shank points at the lens and looks short, while the hips lie
 across the image; side-on it is the other way round.
 
-Each letter is one `count` event (code "letter") whose message names the recognised
-letter; its value is the letter's DTW cost (lower is a cleaner match).
+Each letter is one `count` event (code "letter", t_s when it was finished) whose message
+names the recognised letter; its value is the letter's DTW cost (lower is a cleaner match).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -58,12 +63,19 @@ NAN = float("nan")
 @dataclass
 class AnkleAbcsConfig(DrillConfig):
     sets_per_foot: int = threshold(1, "Prescription: one alphabet (A-Z) per foot.")
+    lift_min: float = threshold(
+        0.25, "The working foot's lowest point at least this far (leg-scale units, ~10 cm) above "
+              "the other foot's counts as lifted: only then does tracing count. Side-on, the "
+              "resting foot further from the camera looks up to ~0.2 higher than it is.")
+    settle_s: float = threshold(
+        0.5, "After the foot is lifted, wait this long before reading the trace (the lift "
+             "itself is not a letter).")
     pause_radius: float = threshold(
         0.1, "The foot tip staying within this many letter heights of one spot is pausing; "
-              "tracing covers ~1 letter height per second, so a pause is unmistakable.")
+             "tracing covers ~1 letter height per second, so a pause is unmistakable.")
     pause_speed: float = threshold(
         0.35, "...and its median speed over the pause below this many letter heights per second "
-              "(tracing runs at ~1).")
+              "(folding back along a line keeps the foot near one spot too, but fast).")
     move_radius: float = threshold(
         0.2, "Leaving the pause spot by this many letter heights starts the next piece "
              "(hysteresis over pause_radius).")
@@ -79,20 +91,20 @@ class AnkleAbcsConfig(DrillConfig):
     smooth_s: float = threshold(
         0.12, "Trace smoothing window: the foot tip is the model's least precise point.")
     initial_letter_height: float = threshold(
-        0.2, "Letter height, in leg-scale units, assumed until the first letters are seen "
-             "(the toe turns ~25 deg each way about the ankle).")
+        0.3, "Least letter height, in leg-scale units, assumed until the first letter is seen "
+             "(the toe swings ~20 deg each way about the ankle).")
     leg_moving_share: float = threshold(
-        0.08, "Knee or hip moving this far (leg-scale units, ~3 cm) from where it rested over the "
+        0.08, "Knee, hip or ankle this far (leg-scale units, ~3 cm) from where it rested over the "
               "last seconds: the leg, not the ankle, is drawing.", 1)
     leg_moving_off_share: float = threshold(
         0.05, "The leg-moving cue clears below this (hysteresis).", 1)
     rest_window_s: float = threshold(
-        3.0, "Where the knee and hip 'rest' is their median over this many seconds.")
+        3.0, "Where the knee, hip and ankle 'rest' is their median over this many seconds.")
     foot_down_clearance: float = threshold(
-        0.03, "Working foot's lowest point less than this (leg-scale units) above the resting "
-              "foot's: it is on the floor.", -1)
+        0.05, "Working foot's lowest point less than this (leg-scale units, ~2 cm) above the "
+              "resting foot's: it is on the floor.", -1)
     foot_down_off_clearance: float = threshold(
-        0.07, "The foot-down cue clears once the foot is this high again (hysteresis).", -1)
+        0.1, "The foot-down cue clears once the foot is this high again (hysteresis).", -1)
 
 
 @dataclass
@@ -139,50 +151,67 @@ class AnkleAbcsAnalyser(Analyser):
         self.leg_moving = FaultDetector("leg_moving", on=c.leg_moving_share, off=c.leg_moving_off_share,
                                         min_on_s=c.min_on_s, min_off_s=c.min_off_s)
         self.foot_down = FaultDetector("foot_down", on=c.foot_down_clearance, off=c.foot_down_off_clearance,
-                                       below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s)
+                                       below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=2.0)
         self.side: str | None = side if side in SIDES else None
-        self._votes = TrailingWindow(1.0)
-        self._ankle = TrailingWindow(1.0)
-        self._hips = TrailingWindow(3.0)
+        # per-foot lowest points (for which foot is lifted, and the floor)
+        self._low = {s: TrailingWindow(0.3) for s in SIDES}
         self._scale = TrailingWindow(3.0)
-        self._knee_rest = TrailingWindow(c.rest_window_s)
-        self._hip_rest = TrailingWindow(c.rest_window_s)
-        self._knee_now = TrailingWindow(0.2)
-        self._ankle_rest = TrailingWindow(c.rest_window_s)
-        self._ankle_now = TrailingWindow(0.2)
-        self._hip_now = TrailingWindow(0.2)
-        self._floor = TrailingWindow(1.0)
-        self._low = TrailingWindow(0.2)
+        self._ankle = TrailingWindow(1.0)
+        self._ankle_ref = TrailingWindow(0.4)
+        self._toe_z = TrailingWindow(0.25)
+        self._clear_hist = TrailingWindow(8.0)
+        self._hips = TrailingWindow(3.0)
+        self._rest = {p: TrailingWindow(c.rest_window_s) for p in ("KNEE", "HIP", "ANKLE")}
+        self._now = {p: TrailingWindow(0.2) for p in ("KNEE", "HIP", "ANKLE")}
+        self._recent_y = TrailingWindow(6.0)  # smoothed writer y, for the first letter height
         self._speed_win = TrailingWindow(c.smooth_s)
         self._speed_hist = TrailingWindow(0.25)
         self._still = TrailingWindow(c.pause_s)
         self._speeds = TrailingWindow(c.pause_s)
+        self._lifted_since: float | None = None
+        self._other_since: float | None = None  # the other foot has been the lifted one since
+        self._down_since: float | None = None
         self._anchor: np.ndarray | None = None
         self._points: list[_Point] = []  # the piece being traced (and the pause before it)
         self._moving = False
-        self._move_start: float | None = None
         self._fragment: list[_Point] = []  # too short to be a letter: goes in front of the next
         self._held: tuple[list[_Point], Recognition] | None = None  # a poor match, waiting
+        self._pending_down: list[Event] = []  # foot_down: a fault once tracing goes on
+        self._pending_leg: list[Event] = []  # leg_moving: unless the foot was being put down
+        self._down_onsets: list[float] = []
         self.letters: list[_Letter] = []  # this set's letters
         self._all_letters: list[_Letter] = []
         self._heights: list[float] = []
-        self._rom: list[np.ndarray] = []  # per frame (right, up) foot direction angles, degrees
+        self._paths: list[float] = []  # letters' trace lengths (pixels)
+        self._rom: list[np.ndarray] = []
         self._set_done = False
-        self._foot_low_t: float | None = None
+        self._need_lowering = False
         self._vals: dict[str, float] = {}
+        self._confirmed: list[Event] = []  # foot-down spells confirmed on this frame
 
     # ------------------------------------------------------------------ measurement
 
-    def _pick_side(self, im: np.ndarray) -> str | None:
-        if self.side_hint in SIDES:
-            return self.side_hint
-        ay = {s: im[side_lm(s, "ANKLE"), 1] for s in SIDES}
-        if not all(np.isfinite(v) for v in ay.values()):
-            return self.side
-        self._votes.add(self.last_t or 0.0, 1.0 if ay["left"] < ay["right"] else 0.0)
-        if self.sets.current is not None and self.side is not None:
-            return self.side
-        return "left" if float(self._votes.mean()[0]) >= 0.5 else "right"
+    def _leg_scale(self, im: np.ndarray, side: str, t: float) -> float:
+        shank = float(np.linalg.norm(im[side_lm(side, "KNEE"), :2] - im[side_lm(side, "ANKLE"), :2]))
+        hips = float(np.linalg.norm(im[LM.LEFT_HIP, :2] - im[LM.RIGHT_HIP, :2]))
+        cands = [v for v in (shank, 1.3 * hips) if np.isfinite(v) and v > 0]
+        if cands:
+            self._scale.add(t, max(cands))
+        return float(self._scale.median()[0])
+
+    def _lifted_foot(self, im: np.ndarray, t: float) -> tuple[str | None, dict[str, float]]:
+        """Which foot is clearly off the floor, and each foot's clearance over the other."""
+        for s in SIDES:
+            ys = im[[side_lm(s, "HEEL"), side_lm(s, "FOOT_INDEX"), side_lm(s, "ANKLE")], 1]
+            if np.isfinite(ys).any():
+                self._low[s].add(t, float(np.nanmax(ys)))
+        low = {s: float(self._low[s].median()[0]) for s in SIDES}
+        scale = float(self._scale.median()[0])
+        if not (math.isfinite(scale) and scale > 0):
+            return None, {s: NAN for s in SIDES}
+        clear = {s: (low[other_side(s)] - low[s]) / scale for s in SIDES}
+        up = [s for s in SIDES if math.isfinite(clear[s]) and clear[s] >= self.cfg.lift_min]
+        return (max(up, key=lambda s: clear[s]) if up else None), clear
 
     def _writer_axis(self, im: np.ndarray, t: float) -> np.ndarray:
         """Unit vector (image x, z) pointing to the person's right."""
@@ -196,59 +225,57 @@ class AnkleAbcsAnalyser(Analyser):
             return np.array([-1.0, 0.0])  # facing the camera, the default
         return r / np.linalg.norm(r)
 
-    def _leg_scale(self, im: np.ndarray, side: str, t: float) -> float:
-        shank = float(np.linalg.norm(im[side_lm(side, "KNEE"), :2] - im[side_lm(side, "ANKLE"), :2]))
-        hips = float(np.linalg.norm(im[LM.LEFT_HIP, :2] - im[LM.RIGHT_HIP, :2]))
-        cands = [v for v in (shank, 1.3 * hips) if np.isfinite(v) and v > 0]
-        if cands:
-            self._scale.add(t, max(cands))
-        return float(self._scale.median()[0])
-
     def _letter_height_px(self, scale: float) -> float:
         if self._heights:
             return float(np.median(self._heights[-7:]))
-        return self.cfg.initial_letter_height * scale
+        guess = self.cfg.initial_letter_height * scale
+        if len(self._recent_y) >= 10:
+            y = self._recent_y.values()[:, 0]
+            guess = max(guess, float(np.percentile(y, 95) - np.percentile(y, 5)))
+        return guess
 
-    def _measure(self, frame: PoseFrame, side: str) -> tuple[_Point | None, float]:
+    def _trace_point(self, frame: PoseFrame, side: str) -> _Point | None:
         t, im = frame.t_s, frame.image
-        scale = self._leg_scale(im, side, t)
         r = self._writer_axis(im, t)
         ankle, toe = im[side_lm(side, "ANKLE")], im[side_lm(side, "FOOT_INDEX")]
         self._ankle.add(t, ankle)
-        a = self._ankle.median()
-        point = None
-        if np.isfinite(toe[:2]).all() and a.shape == (3,):
-            d = toe - a
-            dz = d[2] if np.isfinite(d[2]) else 0.0
-            point = _Point(t, np.array([d[0] * r[0] + dz * r[1], d[1]]), toe[:2].copy())
-        # leg stillness
-        vals: dict[str, float] = {"leg_scale_px": scale}
+        # The toe is taken relative to where the ankle is now (smoothed as much as the toe
+        # is): if the leg sways, the letter still comes out right.
+        self._ankle_ref.add(t, ankle)
+        a = self._ankle_ref.mean()
+        if not np.isfinite(toe[:2]).all() or a.shape != (3,):
+            return None
+        d = toe - a
+        # The model's relative depth is its noisiest output (side-on it carries the
+        # letters' left-right): smooth it more than x and y.
+        self._toe_z.add(t, d[2])
+        dz = float(self._toe_z.mean()[0]) if len(self._toe_z) else 0.0
+        dz = dz if math.isfinite(dz) else 0.0
+        return _Point(t, np.array([d[0] * r[0] + dz * r[1], d[1]]), toe[:2].copy())
+
+    def _ankle_steady(self, scale: float) -> bool:
+        """The ankle, the letters' pivot, has stopped moving (the lift is over)."""
+        if self._ankle.covered_s() < 0.5:
+            return False
+        drift = float(np.linalg.norm(self._ankle.latest()[:2] - self._ankle.median()[:2]))
+        return drift <= 0.05 * scale
+
+    def _leg_movement(self, im: np.ndarray, side: str, t: float, scale: float) -> float:
         disp = []
-        for lm, now, rest in ((side_lm(side, "KNEE"), self._knee_now, self._knee_rest),
-                              (side_lm(side, "HIP"), self._hip_now, self._hip_rest),
-                              (side_lm(side, "ANKLE"), self._ankle_now, self._ankle_rest)):
-            now.add(t, im[lm, :2])
-            rest.add(t, im[lm, :2])
-            if len(rest) and rest.covered_s() >= 0.5:
-                disp.append(float(np.linalg.norm(now.median() - rest.median())) / scale)
-        vals["leg_movement_share"] = max(disp) if disp else NAN
-        # foot clearance above the other foot (the floor)
-        o = other_side(side)
-        rest_low = np.nanmax(im[[side_lm(o, "HEEL"), side_lm(o, "FOOT_INDEX")], 1])
-        work_low = np.nanmax(im[[side_lm(side, "HEEL"), side_lm(side, "FOOT_INDEX"),
-                                 side_lm(side, "ANKLE")], 1])
-        self._floor.add(t, rest_low)
-        self._low.add(t, work_low)
-        vals["foot_clearance_share"] = float(self._floor.median()[0] - self._low.median()[0]) / scale
-        # foot direction for range of motion (world coordinates, metres)
-        if self.sets.current is not None:
-            w = frame.world
-            fw = w[side_lm(side, "FOOT_INDEX")] - w[side_lm(side, "ANKLE")]
-            hw = w[LM.RIGHT_HIP] - w[LM.LEFT_HIP]
-            if np.isfinite(fw).all() and np.isfinite(hw).all() and np.linalg.norm(fw) > 0:
-                self._rom.append(np.concatenate([fw / np.linalg.norm(fw), hw]))
-        self._vals = vals
-        return point, scale
+        for part in ("KNEE", "HIP", "ANKLE"):
+            p = im[side_lm(side, part), :2]
+            self._now[part].add(t, p)
+            self._rest[part].add(t, p)
+            if self._rest[part].covered_s() >= 1.0:
+                disp.append(float(np.linalg.norm(self._now[part].median() - self._rest[part].median())) / scale)
+        return max(disp) if disp else NAN
+
+    def _record_direction(self, frame: PoseFrame, side: str) -> None:
+        w = frame.world
+        fw = w[side_lm(side, "FOOT_INDEX")] - w[side_lm(side, "ANKLE")]
+        hw = w[LM.RIGHT_HIP] - w[LM.LEFT_HIP]
+        if np.isfinite(fw).all() and np.isfinite(hw).all() and np.linalg.norm(fw) > 0:
+            self._rom.append(np.concatenate([fw / np.linalg.norm(fw), hw]))
 
     # ------------------------------------------------------------------ letters
 
@@ -269,51 +296,65 @@ class AnkleAbcsAnalyser(Analyser):
         self._all_letters.append(letter)
         if np.isfinite(height) and height > 0:
             self._heights.append(height)
-        rec_ok = "" if rec.expected in (None, rec.letter) else f" (expected {rec.expected})"
+            self._paths.append(path_length(xy))
+        note = "" if rec.expected in (None, rec.letter) else f" (expected {rec.expected})"
         ev = Event(t_s=letter.t1, code="letter", kind="count", side=self.side,
-                   message=f"Letter {rec.letter}{rec_ok}", value=round(rec.distance, 3))
-        out = [ev]
+                   message=f"Letter {rec.letter}{note}", value=round(rec.distance, 3))
         if len(self.letters) >= len(ALPHABET) or (rec.letter == "Z" and len(self.letters) > 20):
             self._set_done = True
-        return out
+        return [ev]
 
     def _piece_done(self, pts: list[_Point]) -> list[Event]:
-        """A piece of trace between pauses has ended."""
+        """A piece of trace between pauses has ended: a letter, part of one, or a move."""
         out: list[Event] = []
         scale_h = self._letter_height_px(float(self._scale.median()[0]))
         pts = self._fragment + pts
-        if len(pts) < 3 or path_length(self._trace_writer(pts)) < self.cfg.min_letter_path * scale_h:
+        length = path_length(self._trace_writer(pts)) if len(pts) >= 3 else 0.0
+        if length < self.cfg.min_letter_path * scale_h:
             self._fragment = pts  # too short for a letter: joins the next piece
             return out
         self._fragment = []
+        typical = float(np.median(self._paths[-7:])) if self._paths else math.inf
+        rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
         if self._held is not None:
             held_pts, held_rec = self._held
             self._held = None
             merged = held_pts + pts
             r_m = self.recogniser.recognise(self._trace_writer(merged), self._expected())
-            if r_m.distance <= self.cfg.accept_cost or r_m.distance < held_rec.distance:
+            # Two pieces are one letter (a pause inside it) when together they make a good
+            # letter, or a better one than either alone without being longer than letters are.
+            short_enough = path_length(self._trace_writer(merged)) <= 1.4 * typical
+            if r_m.distance <= self.cfg.accept_cost or (
+                    short_enough and r_m.distance < min(held_rec.distance, rec.distance)):
                 return self._emit(merged, r_m)
             out += self._emit(held_pts, held_rec)
             if self._set_done:
                 return out
-        rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
+            rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
         if rec.distance <= self.cfg.accept_cost:
             out += self._emit(pts, rec)
+        elif self._paths and length < 0.5 * typical:
+            # Short and like no letter: a move to where the next letter starts, or the
+            # first strokes of one; it goes in front of the next piece.
+            self._fragment = pts
         else:
             self._held = (pts, rec)
         return out
 
     def _flush(self) -> list[Event]:
+        """End the piece being traced (the foot stopped or went down) and settle any held one."""
         out: list[Event] = []
         if self._moving and self._points:
             out += self._piece_done(self._points)
-            self._points, self._moving = [], False
+        self._points, self._moving, self._anchor = [], False, None
         if self._held is not None and not self._set_done:
             pts, rec = self._held
             self._held = None
             out += self._emit(pts, rec)
         self._held = None
         self._fragment = []
+        self._still.clear()
+        self._speeds.clear()
         return out
 
     def _segment(self, p: _Point, scale: float) -> list[Event]:
@@ -330,6 +371,7 @@ class AnkleAbcsAnalyser(Analyser):
         ps = self._speed_win.mean()
         self._still.add(p.t, ps)
         self._speed_hist.add(p.t, ps)
+        self._recent_y.add(p.t, ps[1])
         if len(self._speed_hist) >= 2 and self._speed_hist.covered_s() > 0.05:
             v, ts = self._speed_hist.values(), self._speed_hist.times
             speed = float(np.linalg.norm(v[-1] - v[0]) / (ts[-1] - ts[0])) / h
@@ -342,16 +384,12 @@ class AnkleAbcsAnalyser(Analyser):
         # 80th percentile, not the maximum: one jittery frame must not break a pause, while
         # at a sharp corner the foot spends most of the window far from any one spot.
         spread = float(np.percentile(np.linalg.norm(pts - centre, axis=1), 80)) / h
-        # Folding back along a line (E, F, K...) keeps the foot near one spot for a moment
-        # too, but it never slows down: a pause also needs a low median speed.
         slow = len(self._speeds) > 0 and float(self._speeds.median()[0]) <= self.cfg.pause_speed
         paused = (self._still.covered_s() >= 0.9 * self.cfg.pause_s and spread <= self.cfg.pause_radius
                   and slow)
         if not self._moving:
-            if paused:
-                self._anchor = centre
-            if self._anchor is None:
-                self._anchor = ps
+            if paused or self._anchor is None:
+                self._anchor = centre if paused else ps
             if float(np.linalg.norm(ps - self._anchor)) / h >= self.cfg.move_radius:
                 self._moving = True
                 # the piece starts where the foot last sat at the pause spot
@@ -359,12 +397,9 @@ class AnkleAbcsAnalyser(Analyser):
                         and float(np.linalg.norm(q.smooth - self._anchor)) / h <= self.cfg.pause_radius]
                 start = near[-1] if near else p.t - 0.3
                 self._points = [q for q in self._points if q.t >= start]
-                if self.sets.current is None and not self._set_done:
-                    self.sets.start(self.side, self._points[0].t)
-                    for d in self._fault_detectors():
-                        d.side = self.side
+                self._tracing_resumed(self._points[0].t)
             else:
-                self._points = [q for q in self._points if q.t >= p.t - 1.0]
+                self._points = [q for q in self._points if q.t >= p.t - 1.0]  # only the recent pause
         elif paused:
             pause_start = float(self._still.times[0])
             piece = [q for q in self._points if q.t <= pause_start]
@@ -374,19 +409,69 @@ class AnkleAbcsAnalyser(Analyser):
                 out += self._piece_done(piece)
         return out
 
+    def _tracing_resumed(self, t: float) -> None:
+        """The foot set off on a new piece: open the set if none is open, and confirm any
+        foot-down spell before it (the person went on tracing, so it was a fault)."""
+        if self.sets.current is None and not self._set_done:
+            self.sets.start(self.side, t)
+            for d in self._fault_detectors():
+                d.side = self.side
+        self._confirmed += [self._from_descent(ev) for ev in self._pending_down]
+        self._pending_down = []
+
+    def _from_descent(self, ev: Event) -> Event:
+        """Date a foot-down spell from when the foot started to sink, not from when it
+        reached the floor: that is when the person stopped holding it up."""
+        times, vals = self._clear_hist.times, self._clear_hist.values()
+        if not len(times):
+            return ev
+        vals = vals[:, 0]
+        before = (times >= ev.t_s - 3.0) & (times <= ev.t_s - 1.0)
+        if not before.any():
+            return ev
+        level = float(np.median(vals[before]))
+        held_up = np.nonzero((times < ev.t_s) & (vals >= level - max(0.05, 0.15 * level)))[0]
+        if not len(held_up):
+            return ev
+        return dataclasses.replace(ev, t_s=float(min(ev.t_s, times[held_up[-1]])))
+
     # ------------------------------------------------------------------ drill logic
+
+    def _settle_pending_leg(self, t: float, final: bool = False) -> list[Event]:
+        """Release leg-moving spells that did not run into the foot being put down."""
+        out, keep = [], []
+        last_letter = self.letters[-1].t1 if self.letters else -math.inf
+        for ev in self._pending_leg:
+            end = ev.t_end_s if ev.t_end_s is not None else ev.t_s
+            lowering = any(ev.t_s - 0.5 <= d <= end + 1.5 for d in self._down_onsets)
+            if lowering or (final and ev.t_s > last_letter):
+                continue  # putting the foot down (mid-set or after the last letter)
+            if final or t > end + 1.5:
+                out.append(ev)
+            else:
+                keep.append(ev)
+        self._pending_leg = keep
+        return out
+
+    def _discard(self, det: FaultDetector, t: float) -> None:
+        det.finish(t)  # closes it; the event is dropped
 
     def _end_set(self, t: float) -> list[Event]:
         out = self._flush()
-        for d in self._fault_detectors():
-            out += d.finish(t)
+        # A foot-down spell with no tracing after it is the end of the set, not a fault.
+        self._pending_down = []
+        if self.foot_down.active:
+            self._discard(self.foot_down, t)
+        self._pending_leg += self.leg_moving.finish(t)
+        out += self._settle_pending_leg(t, final=True)
         rec = self.sets.current
         if rec is not None:
             rec.reps = len(self.letters)
             rec.figures.update(self._set_figures())
             self.sets.end(self.letters[-1].t1 if self.letters else t)
+        self._need_lowering = self._set_done
         self.letters, self._rom, self._set_done = [], [], False
-        self._points, self._moving, self._anchor = [], False, None
+        self._down_since, self._down_onsets = None, []
         return out
 
     def _set_figures(self) -> dict[str, Any]:
@@ -420,46 +505,103 @@ class AnkleAbcsAnalyser(Analyser):
                 "toe_in_deg": round(float(np.percentile(medial, 95)), 1),
                 "toe_out_deg": round(float(-np.percentile(medial, 5)), 1)}
 
+    def _switch_side(self, side: str) -> None:
+        self.side = side
+        for w in (self._ankle, self._ankle_ref, self._toe_z, self._scale, self._speed_win, self._speed_hist, self._still, self._speeds,
+                  self._recent_y, *self._rest.values(), *self._now.values()):
+            w.clear()
+        self._points, self._moving, self._anchor, self._fragment, self._held = [], False, None, [], None
+
     def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
         t = frame.t_s
         out: list[Event] = []
+        self._confirmed: list[Event] = []
+        self._vals = {}
         if not reliable:
-            out += self.leg_moving.update(t, NAN)
-            out += self.foot_down.update(t, NAN)
+            out += self._feed_faults(t, NAN, NAN)
             return out
-        side = self._pick_side(frame.image)
-        if side is None:
-            return out
-        if self.sets.current is not None and side != self.side:
-            out += self._end_set(t)  # the other foot took over
-        if self.sets.current is None and side != self.side:
-            self.side = side
-            for w in (self._ankle, self._scale, self._knee_rest, self._hip_rest, self._knee_now,
-                      self._hip_now, self._ankle_rest, self._ankle_now, self._floor, self._low, self._speed_win, self._speed_hist, self._still,
-                      self._speeds):
-                w.clear()
-        point, scale = self._measure(frame, self.side or side)
-        if point is not None and np.isfinite(scale) and scale > 0:
+        im = frame.image
+        if self.side is None and self.side_hint in SIDES:
+            self._switch_side(self.side_hint)
+        scale = self._leg_scale(im, self.side or "left", t)
+        lifted, clear = self._lifted_foot(im, t)
+        if self.side is None:
+            if lifted is None:
+                return out  # nobody has lifted a foot yet
+            self._switch_side(lifted)
+        # Which foot works: the hint, or the lifted one (kept while a set is open unless
+        # the other foot has clearly taken over for a second).
+        if self.side_hint not in SIDES and lifted is not None and lifted != self.side:
+            if self.sets.current is None:
+                self._switch_side(lifted)
+                scale = self._leg_scale(im, lifted, t)
+            else:
+                self._other_since = self._other_since if self._other_since is not None else t
+                if t - self._other_since >= 1.0:
+                    out += self._end_set(t)
+                    self._switch_side(lifted)
+                    scale = self._leg_scale(im, lifted, t)
+        else:
+            self._other_since = None
+        side = self.side
+        assert side is not None
+        c = clear[side]
+        self._vals["foot_clearance_share"] = c
+        self._clear_hist.add(t, c)
+        up = math.isfinite(c) and c >= self.cfg.lift_min
+        down = math.isfinite(c) and c < self.cfg.foot_down_clearance
+        if up and self._need_lowering:
+            up = False  # the set is done: a new one on this foot starts after a fresh lift
+        elif not up:
+            self._need_lowering = False
+        if up:
+            if self._lifted_since is None:
+                self._lifted_since = t
+                for w in self._rest.values():  # where the leg rests now that the foot is up
+                    w.clear()
+        else:
+            if self._lifted_since is not None:
+                # The foot went down: a piece under way was the foot being lowered, not a
+                # letter (tracing waits while the foot is down).
+                self._points, self._moving = [], False
+                out += self._flush()
+            self._lifted_since = None
+        if down and self._down_since is None:
+            self._down_since = t
+            self._down_onsets.append(t)
+        elif not down:
+            self._down_since = None
+        point = self._trace_point(frame, side)
+        move = self._leg_movement(im, side, t, scale) if up else NAN
+        self._vals["leg_movement_share"] = move
+        settled = (self._lifted_since is not None and t - self._lifted_since >= self.cfg.settle_s
+                   and self._ankle_steady(scale))
+        if settled and point is not None and math.isfinite(scale) and scale > 0:
             out += self._segment(point, scale)
+            if self.sets.current is not None:
+                self._record_direction(frame, side)
         if self.sets.current is not None:
-            clear = self._vals.get("foot_clearance_share", NAN)
-            if math.isfinite(clear) and clear < self.cfg.foot_down_off_clearance:
-                self._foot_low_t = t
-            # Putting the foot down and lifting it again moves the whole leg: that is the
-            # foot-down fault, not a leg that draws, so stillness is not judged around it.
-            settling = self._foot_low_t is not None and t - self._foot_low_t < self.cfg.rest_window_s
-            out += self.leg_moving.update(t, NAN if settling else self._vals.get("leg_movement_share", NAN))
-            out += self.foot_down.update(t, clear)
+            out += self._feed_faults(t, move, c)
+        out += self._confirmed
+        out += self._settle_pending_leg(t)
         if self._set_done:
             out += self._end_set(t)
         return out
 
+    def _feed_faults(self, t: float, move: float, clear: float) -> list[Event]:
+        self._pending_leg += self.leg_moving.update(t, move)
+        self._pending_down += self.foot_down.update(t, clear)
+        return []
+
     def _finish(self, t: float) -> list[Event]:
+        self._confirmed = []
         out: list[Event] = []
         if self.sets.current is not None:
             out += self._end_set(t)
-        for d in self._fault_detectors():
-            out += d.finish(t)
+        if self.foot_down.active:
+            self._discard(self.foot_down, t)
+        self._pending_leg += self.leg_moving.finish(t)
+        out += self._settle_pending_leg(t, final=True)
         return out
 
     def _fault_detectors(self) -> list[FaultDetector]:
@@ -497,7 +639,7 @@ class AnkleAbcsAnalyser(Analyser):
             st.info["letter"] = f"next: {nxt}"
         if self.side is not None:
             if any(c.code == "leg_moving" for c in st.cues):
-                st.fault_landmarks |= frozenset(int(side_lm(self.side, p)) for p in ("HIP", "KNEE"))
+                st.fault_landmarks |= frozenset(int(side_lm(self.side, p)) for p in ("HIP", "KNEE", "ANKLE"))
             if any(c.code == "foot_down" for c in st.cues):
                 st.fault_landmarks |= frozenset(int(side_lm(self.side, p)) for p in ("HEEL", "FOOT_INDEX"))
         return st
