@@ -17,7 +17,7 @@ from pathlib import Path
 from formcheck.errors import InputError
 from formcheck.live.display import Window, require_display
 from formcheck.live.drill_run import DrillRun, LiveSettings
-from formcheck.live.loop import LiveLoop, LoopEnd, RealtimeRecorder
+from formcheck.live.loop import LatencyStats, LiveLoop, LoopEnd, RealtimeRecorder
 from formcheck.live.playback import RealtimePlayback
 from formcheck.live.routine import RoutineRun
 from formcheck.report.session import SessionResult, write_report
@@ -70,6 +70,7 @@ class LiveOutcome:
     end: LoopEnd
     drills: list[DrillOutcome]
     latency: dict[str, float]
+    stats: LatencyStats | None = None
 
     @property
     def saved(self) -> list[DrillOutcome]:
@@ -155,6 +156,7 @@ def run_live(req: LiveRequest, display_factory: Callable[[str], Window] | None =
     window = None
     voice = Voice(enabled=req.voice)
     recorder = None
+    loop: LiveLoop | None = None
     try:
         estimator, model_name = _model_of(source, req.model)
         smoother = _smoother_for(source)
@@ -200,11 +202,13 @@ def run_live(req: LiveRequest, display_factory: Callable[[str], Window] | None =
                               end.seconds, end.frames)
         latency = loop.stats.summary(getattr(source, "frames_released", None)
                                      or (loop.stats.frames_shown + getattr(source, "dropped", 0)))
-        return LiveOutcome(end, saver.outcomes, latency)
+        return LiveOutcome(end, saver.outcomes, latency, loop.stats)
     finally:
         voice.close()
+        # The model is closed only once the pose thread has let go of it.
+        model_free = loop is None or loop.pump_stopped
         for closer in (getattr(recorder, "close", None), getattr(window, "close", None),
-                       getattr(estimator, "close", None), source.close):
+                       getattr(estimator, "close", None) if model_free else None, source.close):
             if closer is not None:
                 with contextlib.suppress(Exception):
                     closer()

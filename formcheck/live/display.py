@@ -110,6 +110,15 @@ class Window:
             self.closed = True
         return key
 
+    def poll(self, wait_ms: int = 1) -> int:
+        """Let the window repaint and take keys without a new frame; the key or -1."""
+        if self.closed:
+            return -1
+        key = self._cv2.waitKey(max(1, wait_ms))
+        if self._shown_once and self._window_gone():
+            self.closed = True
+        return key
+
     def _window_gone(self) -> bool:
         try:
             return self._cv2.getWindowProperty(self.title, self._cv2.WND_PROP_VISIBLE) < 1

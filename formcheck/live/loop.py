@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -132,6 +133,68 @@ def capture_time(source: object, t_s: float) -> float | None:
     return float(t0) + t_s if t0 is not None else None
 
 
+
+class PosePump:
+    """Camera frame -> pose on a thread of its own, one result ahead of the display loop.
+
+    While the loop draws and shows frame k, the pump already runs the model on the newest
+    camera frame, so the window updates at the model's rate rather than at model + drawing.
+    Results wait in a one-slot mailbox: one the loop was too slow to take is replaced by
+    the next (counted as dropped), so nothing queues and latency cannot grow. Source
+    errors (a lost camera, a damaged file) reach the loop after the results before them.
+    """
+
+    def __init__(self, source, pose_of: Callable[[object], tuple[PoseFrame, np.ndarray]],
+                 clock: Callable[[], float] = time.monotonic):
+        self.source, self.pose_of, self.clock = source, pose_of, clock
+        self._cond = threading.Condition()
+        self._item: tuple[object, PoseFrame, np.ndarray, float | None] | None = None
+        self._done = False
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="formcheck-live-pose", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for vf in self.source:
+                if self._stop.is_set():
+                    break
+                captured = capture_time(self.source, vf.t_s)
+                pose, scene = self.pose_of(vf)
+                with self._cond:
+                    if self._item is not None:
+                        self.dropped += 1
+                    self._item = (vf, pose, scene, captured)
+                    self._cond.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the display loop
+            with self._cond:
+                self._error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def get(self, timeout_s: float = 0.5):
+        """The newest (frame, pose, scene, capture time); None at the end of the source, or
+        "wait" when nothing new came within timeout_s (so the loop can keep the window alive)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._item is not None or self._done, timeout_s):
+                return "wait"
+            if self._item is not None:
+                item, self._item = self._item, None
+                return item
+            if self._error is not None:
+                raise self._error
+            return None
+
+    def stop(self, timeout_s: float = 3.0) -> bool:
+        """Stop taking frames; True when the thread has ended (the model may be closed)."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
 @dataclass
 class LoopEnd:
     reason: str  # finished | quit | window_closed | max_seconds | source_ended | camera_lost | interrupted
@@ -152,6 +215,8 @@ class LiveLoop:
         self.show_readout = show_readout
         self.clock = clock
         self.stats = LatencyStats()
+        self.pump: PosePump | None = None
+        self.pump_stopped = True
 
     def _pose(self, vf) -> tuple[PoseFrame, np.ndarray]:
         if vf.pose is not None:  # a landmark recording: no picture, draw on grey
@@ -162,24 +227,37 @@ class LiveLoop:
             if pose.luma is None and vf.luma is not None:
                 pose = dataclasses.replace(pose, luma=vf.luma)
             scene = vf.image_bgr
-        if self.smoother is not None:
-            pose = self.smoother(pose)
         return pose, scene
 
     def run(self, controller: Controller) -> LoopEnd:
         start = self.clock()
         frames = 0
         end = LoopEnd("source_ended")
+        pump = PosePump(self.source, self._pose, self.clock)
+        self.pump = pump
         try:
-            for vf in self.source:
-                pose, scene = self._pose(vf)
+            while True:
+                item = pump.get()
+                if item is None:
+                    break
+                if item == "wait":
+                    # No new frame yet (a slow camera, a long inference): keep the window
+                    # responsive to keys and closing.
+                    key = self.display.poll() if hasattr(self.display, "poll") else -1
+                    if action_for_key(key) is Action.QUIT or self.display.closed:
+                        end = LoopEnd("quit" if not self.display.closed else "window_closed")
+                        break
+                    continue
+                vf, pose, scene, captured = item
+                if self.smoother is not None:
+                    pose = self.smoother(pose)
                 image = controller.on_frame(vf.t_s, pose, scene)
                 readout = self.stats.readout() if self.show_readout else None
                 image = draw_footer(image, controller.keys_help, readout)
                 if self.recorder is not None:
                     self.recorder.write(image, vf.t_s)
                 key = self.display.show(image)
-                self.stats.add(self.clock(), capture_time(self.source, vf.t_s))
+                self.stats.add(self.clock(), captured)
                 frames += 1
                 action = action_for_key(key)
                 if action is Action.QUIT:
@@ -201,5 +279,7 @@ class LiveLoop:
         except FormcheckError as exc:
             log.debug("live source failed: %r", exc)
             end = LoopEnd("camera_lost", exc)
+        finally:
+            self.pump_stopped = pump.stop()
         end.seconds, end.frames = self.clock() - start, frames
         return end
