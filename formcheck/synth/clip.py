@@ -159,7 +159,7 @@ def landmark_clip(spec: SynthSpec, noise_px: float = 0.0, dropout: float = 0.0,
     for limb, ok in skel.reached.items():
         if not ok.all():
             log.debug("%s: %s out of reach in %d frames", spec.drill, limb, int((~ok).sum()))
-    values = measure(skel.landmarks, motion.intent.heading, body)
+    values = measure(skel.landmarks, motion.intent.heading, body, skel.soles)
     values.update(motion.values)
     if motion.derive is not None:
         values.update(motion.derive(values))

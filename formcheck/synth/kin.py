@@ -23,6 +23,9 @@ from formcheck.pose.landmarks import LM, NUM_LANDMARKS
 from formcheck.synth.body import HEAD_POINTS, BodyDims
 
 SIDE_SIGN = {"left": 1.0, "right": -1.0}  # +x is the person's left
+# Heel and foot-index landmarks above the sole (share of height): 2.3 and 1.4 cm at 1.75 m.
+HEEL_LM_UP = 0.013
+TOE_LM_UP = 0.008
 
 
 def rot_x(deg: np.ndarray) -> np.ndarray:
@@ -188,6 +191,8 @@ class Skeleton:
     head_centre: np.ndarray  # (T,3)
     head_top: np.ndarray  # (T,3)
     reached: dict[str, np.ndarray] = field(default_factory=dict)  # limb -> (T,) bool
+    # side -> (heel, tip) of the sole, the points that rest on the floor (T,3 each)
+    soles: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def pelvis_rotation(intent: PoseIntent) -> np.ndarray:
@@ -224,6 +229,7 @@ def forward(intent: PoseIntent, body: BodyDims) -> Skeleton:
     shoulders = shoulder_joints(intent, body)
     reached: dict[str, np.ndarray] = {}
     foot_rots: dict[str, np.ndarray] = {}
+    soles: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     heel_off, toe_off = foot_offsets(body)
     for side in ("left", "right"):
         s = SIDE_SIGN[side]
@@ -243,11 +249,16 @@ def forward(intent: PoseIntent, body: BodyDims) -> Skeleton:
         # If the ankle could not be reached the foot goes where the stretched leg ends.
         heel = ankle + apply(r_foot, heel_off)
         toe = ankle + apply(r_foot, toe_off)
+        soles[side] = (heel, toe)
+        # BlazePose's heel point is the back of the heel and its foot index the tip of the
+        # second toe, both a little above the sole that rests on the floor.
+        heel_lm = heel + apply(r_foot, np.array([0.0, HEEL_LM_UP * body.height, -0.004]))
+        toe_lm = toe + apply(r_foot, np.array([0.0, TOE_LM_UP * body.height, -0.004]))
         lm[:, LM[f"{side.upper()}_HIP"]] = hip
         lm[:, LM[f"{side.upper()}_KNEE"]] = knee
         lm[:, LM[f"{side.upper()}_ANKLE"]] = ankle
-        lm[:, LM[f"{side.upper()}_HEEL"]] = heel
-        lm[:, LM[f"{side.upper()}_FOOT_INDEX"]] = toe
+        lm[:, LM[f"{side.upper()}_HEEL"]] = heel_lm
+        lm[:, LM[f"{side.upper()}_FOOT_INDEX"]] = toe_lm
 
         arm = intent.arms[side]
         sh = shoulders[side]
@@ -280,4 +291,4 @@ def forward(intent: PoseIntent, body: BodyDims) -> Skeleton:
     lm[:, LM.MOUTH_LEFT] = head_point("mouth_left")
     lm[:, LM.MOUTH_RIGHT] = head_point("mouth_left", mirror=True)
     return Skeleton(lm, r_pelvis, r_trunk, r_head, foot_rots, neck_base,
-                    head_point("centre"), head_point("top"), reached)
+                    head_point("centre"), head_point("top"), reached, soles)

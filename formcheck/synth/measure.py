@@ -71,8 +71,11 @@ def knee_track_deg(lm: np.ndarray, side: str) -> np.ndarray:
     return -SIDE_SIGN[side] * d
 
 
-def measure(lm: np.ndarray, heading: np.ndarray, body: BodyDims) -> dict[str, np.ndarray]:
-    """Per-frame quantities every drill may need, from scene landmarks (T,33,3)."""
+def measure(lm: np.ndarray, heading: np.ndarray, body: BodyDims,
+            soles: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, np.ndarray]:
+    """Per-frame quantities every drill may need, from scene landmarks (T,33,3). Heights
+    of the feet (contact, heel lift, clearance) come from the soles when given (the heel
+    and foot-index landmarks sit a little above them), else from those landmarks."""
     out: dict[str, np.ndarray] = {}
     lh, rh = lm[:, LM.LEFT_HIP], lm[:, LM.RIGHT_HIP]
     fl, fr = _frontal(lh, heading), _frontal(rh, heading)
@@ -88,6 +91,8 @@ def measure(lm: np.ndarray, heading: np.ndarray, body: BodyDims) -> dict[str, np
     for side in ("left", "right"):
         hip, knee, ankle = (lm[:, side_lm(side, p)] for p in ("HIP", "KNEE", "ANKLE"))
         heel, toe = lm[:, side_lm(side, "HEEL")], lm[:, side_lm(side, "FOOT_INDEX")]
+        if soles is not None:
+            heel, toe = soles[side]
         out[f"knee_flexion_deg_{side}"] = 180.0 - angle3(hip, knee, ankle)
         out[f"hip_flexion_deg_{side}"] = 180.0 - angle3(sh + (hip - hp), hip, knee)
         fppa = knee_valgus_deg(lm, heading, side)
@@ -111,7 +116,7 @@ def measure(lm: np.ndarray, heading: np.ndarray, body: BodyDims) -> dict[str, np
     knee_y = (lm[:, LM.LEFT_KNEE, 1] + lm[:, LM.RIGHT_KNEE, 1]) / 2
     out["hip_above_knee_cm"] = 100 * (hp[:, 1] - knee_y)
     out["hips_below_knees"] = (hp[:, 1] < knee_y).astype(float)
-    out["stance_width_cm"] = 100 * np.abs(
-        _frontal(lm[:, LM.LEFT_HEEL], heading)[:, 0] - _frontal(lm[:, LM.RIGHT_HEEL], heading)[:, 0])
+    lh_, rh_ = (soles["left"][0], soles["right"][0]) if soles else (lm[:, LM.LEFT_HEEL], lm[:, LM.RIGHT_HEEL])
+    out["stance_width_cm"] = 100 * np.abs(_frontal(lh_, heading)[:, 0] - _frontal(rh_, heading)[:, 0])
     out["hip_width_cm"] = 100 * np.abs(fl[:, 0] - fr[:, 0])
     return out

@@ -336,7 +336,7 @@ class Renderer:
                 _Ell(wr + d * 0.55, hand, skin),
                 _Cap(wr + (th - wr) * 0.3, th, 0.011 * k, 0.009 * k, skin)]))
             hip, knee, ank = lm[:, LM[f"{s}_HIP"]], lm[:, LM[f"{s}_KNEE"]], lm[:, LM[f"{s}_ANKLE"]]
-            heel, toe = lm[:, LM[f"{s}_HEEL"]], lm[:, LM[f"{s}_FOOT_INDEX"]]
+            heel, toe = sk.soles[s.lower()]
             leg_col = shorts if app.long_trousers else skin
             shorts_end = knee if app.long_trousers else hip + (knee - hip) * 0.55
             groups.append(_Group((hip + knee) / 2, [
