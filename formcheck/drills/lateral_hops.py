@@ -72,15 +72,32 @@ class LateralHopsConfig(DrillConfig):
     contact_pct: float = threshold(
         4.0, "A foot is on the floor when its lowest point is within this share of leg length "
              "(~3 cm) of the floor line: above the model's jitter at the feet, below a hop's clearance.")
+    contact_off_pct: float = threshold(
+        5.5, "A foot on the floor leaves it when its lowest point rises past this share of leg "
+             "length (hysteresis: the feet jitter by 2-3 % of leg length in the model).")
     contact_speed_pct: float = threshold(
-        60.0, "...and moves slower than this (% of leg length per second): a foot sweeping low "
-              "over the strap is in flight, not on the floor.")
+        60.0, "...and moves slower than this (% of leg length per second, over the centred "
+              "window): a foot sweeping low over the strap is in flight, not on the floor.")
+    plant_shift_pct: float = threshold(
+        4.0, "A foot on the floor has left it once its centre is this far (% of leg length, ~3.5 cm) "
+             "from where it landed: planted feet do not slide, a trailing foot skimming the floor "
+             "after take-off does.")
+    min_air_s: float = threshold(
+        0.1, "A foot that leaves the floor is up at least this long before it can land again "
+             "(3 frames at 30 fps): a trailing foot dipping back within jitter is no landing.")
+    lookahead_s: float = threshold(
+        0.07, "Each frame's contact is judged on the frames within this time either side "
+              "(5 frames at 30 fps): the events come this much later, the feet's jitter averages out.")
+    min_contact_s: float = threshold(
+        0.09, "A contact shorter than this is jitter in a flight, not a landing (the quickest "
+              "lateral hops stay on the ground 0.15-0.2 s).")
     min_travel_pct: float = threshold(
         15.0, "A flight is a lateral hop when the body moves sideways this far (% of leg length, "
               "~13 cm); hopping in place moves far less.")
     min_flight_s: float = threshold(
-        0.06, "Flights shorter than this are contact flicker from foot jitter (real hop flights "
-              "last 0.2-0.35 s; two frames at 30 fps, one at 15 fps).")
+        0.03, "A flight spans at least this from its first to its last airborne frame (two frames "
+              "at 30 fps). Real hop flights last 0.2-0.35 s, but the model and the smoothing blur "
+              "the take-off and landing, and the contact hysteresis already removes jitter.")
     both_feet_s: float = threshold(
         0.12, "Both feet touching down within this time of each other is a two-footed landing.")
     landing_window_s: float = threshold(
@@ -95,8 +112,15 @@ class LateralHopsConfig(DrillConfig):
         20.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
               "soft landing bends the knee 25-40 deg.", -1)
     knee_valgus_deg: float = threshold(
-        10.0, "Landing knee falling inside the hip-ankle line by this frontal-plane angle beyond "
-              "standing: the common clinical cut-off for dynamic valgus.", 1)
+        7.0, "Landing knee inside the hip-ankle line by this frontal-plane projection angle at "
+             "the deepest point of the landing, beyond the straight-leg standing angle. Healthy "
+             "single-leg landings stay within a few degrees (the knee tracks over turned-out toes, "
+             "often slightly outward); 7 deg of inward collapse is visible.", 1)
+    valgus_window_s: float = threshold(
+        0.1, "The knee angle is the median over this time either side of the deepest point.")
+    straight_knee_deg: float = threshold(
+        20.0, "Standing knees bent less than this (3-D angle as the model reads it, straight "
+              "knees read 0-10 deg) give the knee-angle (FPPA) baseline.")
     rest_s: float = threshold(3.0, "A pause this long without a hop ends a set.")
     refractory_s: float = threshold(
         0.3, "Two hops cannot be closer than this: one physical hop never counts twice.")
@@ -129,6 +153,67 @@ class Hop:
                 "faults": list(self.faults)}
 
 
+class FloorLine:
+    """The floor's image row under each column, y = a + b x, fitted to where the feet rest.
+
+    Feet that are still are either on the floor or held up (the free foot carried beside
+    the stance leg, 15-20 % of leg length higher): the floor is the lowest cluster of
+    them, so no contact decision is needed to learn it (which would be circular). Landings
+    on both sides of the strap spread the points sideways and give the slope, so a rolled
+    camera's sloping floor is followed. Image y grows downward.
+    """
+
+    BAND_PCT = 8.0  # the floor cluster: this close (% of leg) to the lowest still feet
+
+    def __init__(self, span: int = 450):
+        self.pts: deque[tuple[float, float]] = deque(maxlen=span)
+        self.a = float("nan")
+        self.b = 0.0
+        self.pending = 0
+
+    @property
+    def known(self) -> bool:
+        return math.isfinite(self.a)
+
+    def add(self, x: float, y: float) -> None:
+        self.pts.append((x, y))
+        self.pending += 1
+
+    def y_at(self, x: float) -> float:
+        return self.a + self.b * x
+
+    def fit(self, leg_px: float) -> bool:
+        if len(self.pts) < 5 or not math.isfinite(leg_px) or leg_px <= 0:
+            return False
+        self.pending = 0
+        p = np.array(self.pts)
+        x, y = p[:, 0], p[:, 1]
+        a, b = self.a, self.b
+        for _ in range(2):
+            r = y - b * x
+            low = float(np.percentile(r, 90))
+            m = r > low - self.BAND_PCT / 100.0 * leg_px
+            xs, ys = x[m], y[m]
+            # a slope only from points spread across both sides of the strap
+            if np.ptp(xs) > 0.25 * leg_px and len(xs) >= 10:
+                b_fit, a_fit = np.polyfit(xs, ys, 1)
+                b = float(np.clip(b_fit, -0.27, 0.27))  # a camera rolled at most 15 deg
+            a = float(np.median(ys - b * xs))
+        self.a, self.b = a, b
+        return True
+
+
+@dataclass
+class _Sample:
+    """One reliable frame's raw measures (image px for the feet and hips, world angles)."""
+
+    t: float
+    feet: dict[str, tuple[float, float]]  # side -> (centre x, lowest y)
+    hip_x: float
+    flex: dict[str, float]
+    fppa: dict[str, float]
+
+
 class _Contact:
     """One contact phase: from the first frame a foot is down to the last."""
 
@@ -136,6 +221,7 @@ class _Contact:
         self.t0 = t
         self.t1 = t
         self.judged = False
+        self.ended = False
         self.first_down: dict[str, float] = {}
         self.samples: list[tuple[float, dict[str, bool], float, dict[str, float], dict[str, float],
                                  dict[str, float]]] = []
@@ -186,9 +272,7 @@ class LateralHopsAnalyser(Analyser):
         # baseline (standing)
         self.leg_px = float("nan")
         self._leg_buf: deque[float] = deque(maxlen=90)
-        self.floor: dict[str, tuple[float, float]] = {}  # side of line -> (x, y) median contact
-        self._floor0: float = float("nan")
-        self._floor_buf: deque[float] = deque(maxlen=30)
+        self.floor = FloorLine()
         self.base_flex: dict[str, float] = {"left": 0.0, "right": 0.0}
         self.base_fppa: dict[str, float] = {"left": 0.0, "right": 0.0}
         self._base_buf: list[tuple[float, float]] = []
@@ -196,8 +280,14 @@ class LateralHopsAnalyser(Analyser):
         self.line_x: float = float("nan")  # strap line, image x (pixels)
         self._landing_x: dict[str, list[float]] = {"+": [], "-": []}
         self.facing = 1.0  # +1: person's left is image +x (facing the camera)
-        # contact state
-        self._prev: dict[str, np.ndarray] = {}
+        # contact state: samples wait `lookahead_s` in _pending so each is judged on a
+        # window centred on it (jitter averages out, a landing is not split by one frame)
+        self._pending: deque[_Sample] = deque()
+        self._next = 0  # index in _pending of the next sample to judge
+        self._down: dict[str, bool] = {"left": False, "right": False}
+        self._plant: dict[str, list[float]] = {"left": [], "right": []}
+        self._up_since: dict[str, float | None] = {"left": None, "right": None}
+        self._stance_now: str | None = None
         self._prev_t: float | None = None
         self.contact: _Contact | None = None
         self._last_contact: _Contact | None = None
@@ -216,15 +306,6 @@ class LateralHopsAnalyser(Analyser):
         y = float(np.max(pts[1:, 1]))
         return x, y
 
-    def _floor_y(self, x: float) -> float:
-        if "+" in self.floor and "-" in self.floor:
-            (x0, y0), (x1, y1) = self.floor["-"], self.floor["+"]
-            if abs(x1 - x0) > 1e-6:
-                return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-        if self.floor:
-            return next(iter(self.floor.values()))[1]
-        return self._floor0
-
     def _leg_length_px(self, im: np.ndarray) -> float:
         vals = []
         for s in SIDES:
@@ -239,58 +320,127 @@ class LateralHopsAnalyser(Analyser):
         t = frame.t_s
         out: list[Event] = []
         nan = float("nan")
-        self.values_now = {"knee_flexion_deg": nan, "knee_valgus_deg": nan, "left_foot_height_pct": nan,
-                           "right_foot_height_pct": nan, "hip_x_pct": nan}
+        self.values_now = {"stance_knee_flexion_deg": nan, "knee_valgus_deg": nan,
+                           "left_foot_height_pct": nan, "right_foot_height_pct": nan, "hip_x_pct": nan}
         if self._prev_t is not None:
             self.frame_dt.append(t - self._prev_t)
-        if not reliable:
-            self._prev, self._prev_t = {}, t
+        self._prev_t = t
+        sample = self._measure(frame) if reliable else None
+        if sample is None:
+            # No reading: judge what is waiting on the frames there are, and start afresh
+            # (a gap must not be bridged by a speed or a window across it).
+            out += self._drain()
+            self._down = {"left": False, "right": False}
+            self._plant = {"left": [], "right": []}
             for d in self.det.values():
                 out += d.update(t, None)
             return out
+        self._pending.append(sample)
+        while self._next < len(self._pending) and t - self._pending[self._next].t >= self.c.lookahead_s - 1e-6:
+            out += self._judge_pending()
+        # The stance knee now, for the per-frame values (the contact state is the latest judged).
+        s_now = self._stance_now
+        if s_now in SIDES:
+            self.values_now["stance_knee_flexion_deg"] = sample.flex[s_now]
+            self.values_now["knee_valgus_deg"] = sample.fppa[s_now] - self.base_fppa[s_now]
+        return out
+
+    def _measure(self, frame: PoseFrame) -> _Sample | None:
         im, w = frame.image, frame.world
         leg_now = self._leg_length_px(im)
         if math.isfinite(leg_now):
             self._leg_buf.append(leg_now)
         if not self._leg_buf:
-            return out
-        # The longest recent leg: a bent knee or a foreshortened leg only shortens it.
-        leg = float(np.percentile(self._leg_buf, 90))
-        self.leg_px = leg
+            return None
+        feet = {s: self._foot(im, s) for s in SIDES}
+        if not all(math.isfinite(v) for f in feet.values() for v in f):
+            return None
         fac = np.sign(im[LM.LEFT_HIP, 0] - im[LM.RIGHT_HIP, 0])
         if fac:
             self.facing = float(fac)
+        # The longest recent leg: a bent knee or a foreshortened leg only shortens it.
+        self.leg_px = float(np.percentile(self._leg_buf, 90))
         hip_x = float((im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2)
-        feet = {s: self._foot(im, s) for s in SIDES}
-        if not all(math.isfinite(v) for f in feet.values() for v in f):
-            return out
-        if not math.isfinite(self._floor0):
-            self._floor_buf.append(max(feet["left"][1], feet["right"][1]))
-            if len(self._floor_buf) >= 5:
-                self._floor0 = float(np.median(self._floor_buf))
-            else:
-                return out
-        dt = t - self._prev_t if self._prev_t is not None else float("nan")
-        down: dict[str, bool] = {}
-        height: dict[str, float] = {}
-        for s in SIDES:
-            x, y = feet[s]
-            h = (self._floor_y(x) - y) / leg * 100.0
-            height[s] = h
-            prev = self._prev.get(s)
-            if prev is not None and math.isfinite(dt) and 0 < dt <= 0.25:
-                speed = float(np.hypot(x - prev[0], y - prev[1])) / dt / leg * 100.0
-            else:
-                speed = 0.0
-            down[s] = h < self.c.contact_pct and speed < self.c.contact_speed_pct
-        self._prev = {s: np.array(feet[s]) for s in SIDES}
-        self._prev_t = t
         flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
                                      dims=3)) for s in SIDES}
         fppa = {s: fppa_deg(w, s) for s in SIDES}  # world: no perspective error as the knee bends
+        return _Sample(frame.t_s, feet, hip_x, flex, fppa)
+
+    def _drain(self) -> list[Event]:
+        out: list[Event] = []
+        while self._next < len(self._pending):
+            out += self._judge_pending()
+        self._pending.clear()
+        self._next = 0
+        return out
+
+    def _judge_pending(self) -> list[Event]:
+        """Judge the next waiting sample on the window of samples within lookahead_s of it."""
+        k = self._next
+        self._next += 1
+        smp = self._pending[k]
+        win = [p for p in self._pending if abs(p.t - smp.t) <= self.c.lookahead_s + 1e-6]
+        # forget samples no later window needs
+        while self._next > 0 and smp.t - self._pending[0].t > self.c.lookahead_s + 1e-6:
+            self._pending.popleft()
+            self._next -= 1
+        return self._step(smp, win)
+
+    def _step(self, smp: _Sample, win: list[_Sample]) -> list[Event]:
+        """Contact, flight and landing logic for one sample judged on its centred window."""
+        t = smp.t
+        out: list[Event] = []
+        leg = self.leg_px
+        if not self.floor.known:
+            for s_ in SIDES:
+                self.floor.add(*smp.feet[s_])
+            if not self.floor.fit(leg):
+                return out
+        down: dict[str, bool] = {}
+        height: dict[str, float] = {}
+        speeds: dict[str, float] = {}
+        for s in SIDES:
+            pts = np.array([p.feet[s] for p in win])
+            x, y = np.median(pts, axis=0)
+            h = (self.floor.y_at(float(x)) - float(y)) / leg * 100.0
+            height[s] = h
+            # Speed from the medians of the window's halves: jitter mostly cancels, a foot
+            # that is really moving (in flight, sweeping over the strap) does not.
+            early = [p for p in win if p.t <= t]
+            late = [p for p in win if p.t >= t]
+            speed = 0.0
+            if len(early) >= 2 and len(late) >= 2:
+                a = np.median(np.array([p.feet[s] for p in early]), axis=0)
+                b = np.median(np.array([p.feet[s] for p in late]), axis=0)
+                dt = float(np.median([p.t for p in late]) - np.median([p.t for p in early]))
+                if dt > 0:
+                    speed = float(np.hypot(*(b - a))) / dt / leg * 100.0
+            speeds[s] = speed
+            # Hysteresis: a foot lands below contact_pct and stays down until it rises past
+            # contact_off_pct, moves off fast, or leaves the spot it was planted on (a
+            # planted foot does not slide: drifting away is the take-off, however low).
+            if self._down[s]:
+                plant = float(np.median(self._plant[s]))
+                down[s] = (h < self.c.contact_off_pct and speed < self.c.contact_speed_pct * 1.5
+                           and abs(float(x) - plant) / leg * 100.0 < self.c.plant_shift_pct)
+            else:
+                # ...and a foot that has just left the floor must be up a moment before it
+                # can land again: one frame's dip of a trailing foot is no landing.
+                rested = self._up_since[s] is None or t - self._up_since[s] >= self.c.min_air_s - 1e-6
+                down[s] = rested and h < self.c.contact_pct and speed < self.c.contact_speed_pct
+            if not down[s]:
+                self._plant[s].clear()
+                if self._down[s]:
+                    self._up_since[s] = t
+            elif len(self._plant[s]) < 5:
+                self._plant[s].append(float(x))  # where it landed: its first few frames down
+        self._down = down
+        feet, hip_x, flex, fppa = smp.feet, smp.hip_x, smp.flex, smp.fppa
         self.values_now.update(left_foot_height_pct=height["left"], right_foot_height_pct=height["right"],
                                hip_x_pct=(hip_x - self.line_x) / leg * 100.0
-                               if math.isfinite(self.line_x) else nan)
+                               if math.isfinite(self.line_x) else float("nan"))
+        on = [s for s in SIDES if down[s]]
+        self._stance_now = on[0] if len(on) == 1 else None
 
         # Baselines. Knee bend: the straightest this leg gets (legs extend fully at take-off
         # and in flight), so the model's offset for a straight knee cancels while a bent
@@ -300,7 +450,11 @@ class LateralHopsAnalyser(Analyser):
                 self._flex_hist[s_].append(flex[s_])
                 if len(self._flex_hist[s_]) >= 5:
                     self.base_flex[s_] = float(np.percentile(self._flex_hist[s_], 5))
-        if down["left"] and down["right"] and not self.hops:
+        # A straight leg's hip, knee and ankle line up whatever the toe-out, so the standing
+        # FPPA is the person's (and the model's) own offset only with the knees straight;
+        # a bent "ready" stance over turned-out feet reads as knees-out instead.
+        straight = all(flex[s_] < self.c.straight_knee_deg for s_ in SIDES)
+        if down["left"] and down["right"] and straight:
             self._base_buf.append((fppa["left"], fppa["right"]))
             self._base_buf = self._base_buf[-60:]
             arr = np.array(self._base_buf, float)
@@ -308,8 +462,7 @@ class LateralHopsAnalyser(Analyser):
                 med = np.nanmedian(arr, axis=0)
                 self.base_fppa = {"left": float(med[0]), "right": float(med[1])}
 
-        any_down = down["left"] or down["right"]
-        if any_down:
+        if on:
             if self.contact is None:
                 self.contact = _Contact(t)  # a landing (or the first contact)
             self.contact.add(t, down, hip_x, {s: feet[s][0] for s in SIDES}, flex, fppa)
@@ -321,16 +474,14 @@ class LateralHopsAnalyser(Analyser):
             if t - self._flight_since >= self.c.min_flight_s - 1e-6:
                 out += self._on_takeoff(t)
         if (self.contact is not None and self._last_contact is not None and not self.contact.judged
-                and t - self.contact.t0 >= self.c.landing_window_s - 1e-6):
+                and t - self.contact.t0 >= self.c.landing_window_s / 0.6 - 1e-6):
             out += self._judge_landing(self._last_contact, self.contact)
-        # Floor line from contacts (median foot row where feet rest), per side of the line.
-        if self.contact is not None:
-            for s in SIDES:
-                if down[s] and math.isfinite(self.line_x):
-                    key = "+" if feet[s][0] > self.line_x else "-"
-                    fx, fy = self.floor.get(key, feet[s])
-                    # slow running estimate: a landing's lag should not move the floor
-                    self.floor[key] = (0.9 * fx + 0.1 * feet[s][0], 0.9 * fy + 0.1 * feet[s][1])
+        # The floor from feet at rest (slow: whatever their height), refitted now and then.
+        for s in SIDES:
+            if speeds[s] < self.c.contact_speed_pct:
+                self.floor.add(*feet[s])
+        if self.floor.pending >= 15:
+            self.floor.fit(leg)
         # Sets end after a rest without hops.
         if (self.sets.current is not None and self._last_hop_t is not None
                 and t - self._last_hop_t >= self.c.rest_s):
@@ -346,6 +497,9 @@ class LateralHopsAnalyser(Analyser):
         c = self.contact
         assert c is not None
         self.contact = None
+        if c.t1 - c.t0 < self.c.min_contact_s - 1e-6 and not c.judged:
+            return out  # a blip inside a flight: the flight goes on from the last contact
+        c.ended = True
         if self._last_contact is not None and not c.judged:
             out += self._judge_landing(self._last_contact, c)
         if self.hops and self.hops[-1].t_landing == c.t0:
@@ -372,12 +526,8 @@ class LateralHopsAnalyser(Analyser):
         if not self.counter.try_count(b.t0):
             return []
         direction = self._person_side(np.sign(travel))
-        feet_down = dict(sorted(b.first_down.items(), key=lambda kv: kv[1]))
-        firsts = list(feet_down.items())
-        if len(firsts) >= 2 and firsts[1][1] - firsts[0][1] <= self.c.both_feet_s:
-            landing = "both"
-        else:
-            landing = firsts[0][0]
+        win = self._absorption(b)
+        landing = self._landing_feet(b, win)
         hop = Hop(t_takeoff=a.t1, t_landing=b.t0, direction=direction, travel_pct=abs(travel),
                   landing_foot=landing)
         # landing foot position relative to the line
@@ -404,22 +554,62 @@ class LateralHopsAnalyser(Analyser):
             if self._landing_x["+"] and self._landing_x["-"]:
                 self.line_x = (float(np.median(self._landing_x["+"][-9:]))
                                + float(np.median(self._landing_x["-"][-9:]))) / 2
-        # knee bend and knee angle in the landing window, on the landing leg(s)
+        # knee bend and knee angle at the deepest point of the landing, on the landing leg(s)
         legs = [landing] if landing != "both" else list(SIDES)
-        win = [s for s in b.samples if s[0] - b.t0 <= self.c.landing_window_s]
-        flex = [s[4][leg_] - self.base_flex[leg_] for s in win for leg_ in legs if math.isfinite(s[4][leg_])]
-        val = [s[5][leg_] - self.base_fppa[leg_] for s in win for leg_ in legs if math.isfinite(s[5][leg_])]
-        hop.knee_flexion_deg = float(np.max(flex)) if flex else float("nan")
-        # the landing's valgus is its upper quartile, not the peak: one jittery frame of a
-        # nearly straight knee can swing the angle by several degrees
-        if val:
-            hop.knee_valgus_deg = float(np.percentile(val, 75))
+        hop.knee_flexion_deg, hop.knee_valgus_deg = self._landing_knee(b, win, legs)
         self.hops.append(hop)
         self._last_hop_t = b.t0
         out = self._count(hop)
         self._decide_variant()
         out += self._judge(hop)
         return out
+
+    def _absorption(self, b: _Contact) -> list:
+        """The landing's absorption phase: the contact's first `landing_window_s`, but never
+        its last 40 % (the push-off, where the knee bends again for the next hop)."""
+        span = self.c.landing_window_s
+        if b.ended:
+            span = min(span, 0.6 * (b.t1 - b.t0))
+        return [s for s in b.samples if s[0] - b.t0 <= span + 1e-6]
+
+    def _landing_knee(self, b: _Contact, win: list, legs: list[str]) -> tuple[float, float]:
+        """(knee bend, knee FPPA) of the landing: the bend's peak in the absorption (a
+        3-frame median first, so one jittery frame is no peak) beyond the leg's straightest,
+        and the FPPA's median within `valgus_window_s` of that deepest moment beyond the
+        straight-leg standing angle. Dynamic valgus is judged where the knee is most bent:
+        that is where it collapses, and where the angle means most. The worst leg counts."""
+        bend, fppa = float("nan"), float("nan")
+        for leg in legs:
+            ts = np.array([s[0] for s in win])
+            fl = np.array([s[4][leg] for s in win], float) - self.base_flex[leg]
+            ok = np.isfinite(fl)
+            if not ok.any():
+                continue
+            ts, fl = ts[ok], fl[ok]
+            sm = np.array([np.median(fl[max(0, i - 1):i + 2]) for i in range(len(fl))])
+            k = int(np.argmax(sm))
+            bend = float(np.nanmax([bend, sm[k]]))
+            near = [s[5][leg] - self.base_fppa[leg] for s in b.samples
+                    if abs(s[0] - ts[k]) <= self.c.valgus_window_s + 1e-6 and math.isfinite(s[5][leg])]
+            if near:
+                fppa = float(np.nanmax([fppa, float(np.median(near))]))
+        return bend, fppa
+
+    def _landing_feet(self, b: _Contact, win: list) -> str:
+        """"left", "right" or "both": the feet that came down within `both_feet_s` of each
+        other and then stayed down (bore weight) through most of the absorption. A trailing
+        foot that brushes the floor and lifts again is no two-footed landing."""
+        firsts = sorted(b.first_down.items(), key=lambda kv: kv[1])
+        bearing = []
+        for foot, t_down in firsts:
+            after = [s for s in win if s[0] >= t_down]
+            if after and sum(1 for s in after if s[1][foot]) >= 0.6 * len(after):
+                bearing.append((foot, t_down))
+        if not bearing:
+            return firsts[0][0]
+        if len(bearing) >= 2 and bearing[1][1] - bearing[0][1] <= self.c.both_feet_s:
+            return "both"
+        return bearing[0][0]
 
     def _person_side(self, image_sign: float) -> str:
         return "left" if image_sign * self.facing > 0 else "right"
@@ -525,7 +715,7 @@ class LateralHopsAnalyser(Analyser):
         return list(self.det.values())
 
     def _finish(self, t: float) -> list[Event]:
-        out: list[Event] = []
+        out: list[Event] = self._drain()
         if self.contact is not None and self._last_contact is not None and not self.contact.judged:
             out += self._judge_landing(self._last_contact, self.contact)
         # the last contact has no take-off: its contact time stays unknown
