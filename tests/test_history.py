@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -110,25 +111,39 @@ WRITER = textwrap.dedent("""
     from test_history import session
     from formcheck.history import History
     h = History.open({db!r})
+    big = session(n_faults=20000)
     print("ready", flush=True)
     while True:
-        h.add_session(session(n_faults=20000))
+        h.add_session(big)
+        print("committed", flush=True)
 """)
 
 
+def _readline(proc: subprocess.Popen, timeout: float = 60.0) -> bytes:
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        proc.kill()
+        pytest.fail(f"the writer said nothing for {timeout:.0f} s")
+    return proc.stdout.readline().strip()
+
+
 def test_session_survives_a_writer_killed_mid_write(tmp_path):
-    """SIGKILL a process that keeps writing big sessions: every stored session is whole."""
+    """SIGKILL a process that keeps writing big sessions, in the middle of a write: every
+    stored session is whole, and none is half there."""
     db = tmp_path / "h.db"
     code = WRITER.format(tests=str(Path(__file__).parent), db=str(db))
-    for delay in (0.6, 0.9, 1.3):
+    for fraction in (0.3, 0.5, 0.7):
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()
-        time.sleep(delay)
+        assert _readline(proc) == b"ready", proc.stderr.read().decode()
+        t0 = time.perf_counter()
+        assert _readline(proc) == b"committed"
+        one_write = time.perf_counter() - t0
+        time.sleep(fraction * one_write)  # into the next session's transaction
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     with History.open(db) as h:
         rows = h.sessions()
-        assert rows, "the writer never committed a session; make the delays longer"
+        assert len(rows) >= 3
         for r in rows:
             (n,) = h.conn.execute("SELECT COUNT(*) FROM events WHERE session_id = ?", (r.id,)).fetchone()
             assert n == r.n_events == 20001
