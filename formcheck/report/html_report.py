@@ -37,6 +37,7 @@ text-align:left} th{background:#f4f4f4} td.num{text-align:right;font-variant-num
 .thumbs{display:flex;flex-wrap:wrap;gap:12px} figure{margin:0;border:1px solid #ddd;padding:6px;
 border-radius:4px;background:#fafafa} figcaption{font-size:12px;max-width:260px}
 .left{color:#d97a10} .right{color:#1a8ac0}
+table.nested{font-size:12px;margin:0} table.nested td,table.nested th{padding:1px 5px}
 """
 
 # Sets its own data attribute once every embedded image has decoded, so a headless browser
@@ -62,9 +63,24 @@ def _fmt(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
-    if isinstance(v, (list, dict)):
-        return _e(str(v)[:120])
+    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        return _nested(v)
+    if isinstance(v, list):
+        return ", ".join(_fmt(x) for x in v[:50]) + (" …" if len(v) > 50 else "")
+    if isinstance(v, dict):
+        return "<br>".join(f"{_e(k)}: {_fmt(x)}" for k, x in v.items())
     return _e(v)
+
+
+def _nested(items: list[dict[str, Any]], limit: int = 60) -> str:
+    """A list of records (reaches, hops, strokes) as a small table inside a cell."""
+    keys: list[str] = []
+    for it in items:
+        keys += [k for k in it if k not in keys]
+    head = "".join(f"<th>{_e(k)}</th>" for k in keys)
+    rows = "".join("<tr>" + "".join(_td(it.get(k)) for k in keys) + "</tr>" for it in items[:limit])
+    more = f"<p>… and {len(items) - limit} more</p>" if len(items) > limit else ""
+    return f'<table class="nested"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}'
 
 
 def data_uri(data: bytes, mime: str) -> str:
