@@ -16,12 +16,13 @@ own travel along the shank axis *is* the contact point's travel along the calf:
 - stroke length: a pass's travel as a share of calf length (the roller should cover most
   of the calf: short passes roll one spot); tempo in strokes per minute;
 - speed: a pass's travel over its duration, in calf lengths per second (`too_fast`);
-- leg rotation: the foot's angle about the shank axis (heel-to-toe vector with its
-  component along the shank removed, measured from "up" around the shank). Side-on that
-  angle needs the model's relative depth (image z), the least precise coordinate, so it is
-  median-smoothed and only its *range* over time is used: `no_rotation` fires when the
-  foot has stayed within `rotation_min_deg` for `no_rotation_s` of rolling, reported from
-  the moment it stopped turning;
+- leg rotation: turning the leg in and out turns the foot about the shank. Side-on that
+  shows in the image as the foot's angle to the shin (the relaxed foot points away from
+  the shin, so turning it swings the toes up or down in the picture) rather than as depth:
+  on rendered clips the model's relative depth of the toes did not follow the turning at
+  all (r = 0.08) while this angle did (r = 0.8, about 1 degree per degree). Only how much
+  the angle *changes* is used: `no_rotation` fires when it has stayed within
+  `rotation_min_deg` for `no_rotation_s` of rolling, reported from the moment it settled;
 - hips lifted: the hip midpoint's height above the hands (the wrists rest on the floor
   behind), in thigh lengths. Seated on the floor the hip joint sits about a fifth of a
   thigh length above it; lifting the hips raises that clearly.
@@ -70,8 +71,9 @@ class CalfRollConfig(DrillConfig):
     too_fast_off_calf_per_s: float = threshold(
         0.35, "The too-fast cue clears once passes are slower than this (hysteresis).", 1)
     rotation_min_deg: float = threshold(
-        15.0, "Turning the foot in and out by at least this much (range) reaches other parts of "
-              "the calf; less is within the noise of the foot's angle side-on.", -1)
+        10.0, "Turning the leg in and out swings the foot's angle to the shin by about as much "
+              "as the leg turns (+-25 deg reaches the inner and outer calf); a change under this "
+              "is the pose jitter of a foot that is not turning.", -1)
     no_rotation_s: float = threshold(
         8.0, "Rolling this long without turning the foot earns the cue: a few strokes on one line "
              "of the calf is fine, a whole set is not.")
@@ -82,12 +84,15 @@ class CalfRollConfig(DrillConfig):
     hips_down_off_thigh: float = threshold(
         0.36, "The hips-down cue clears once the hips are this high again (hysteresis).", -1)
     rolling_speed_calf_per_s: float = threshold(
-        0.1, "The leg travelling along its axis faster than this (calf lengths per second; a slow "
+        0.15, "The leg travelling along its axis faster than this (calf lengths per second; a slow "
              "stroke peaks at ~0.5) counts as rolling; slower is pose jitter or shifting about.")
     rolling_grace_s: float = threshold(
         1.5, "Turning round at the end of a pass briefly stops the leg: still rolling for this long.")
     set_rest_s: float = threshold(
         4.0, "This long without rolling ends the set (a rest, or changing legs).")
+    max_knee_flexion_deg: float = threshold(
+        45.0, "The rolled leg lies nearly straight over the roller; a knee bent more than this is "
+              "off it (changing legs, sitting up) and its movement is no stroke.")
     max_shank_tilt_deg: float = threshold(
         45.0, "The rolled shank lies roughly along the floor; steeper, the person is not on the "
               "roller (sitting up, standing) and nothing is counted.")
@@ -136,12 +141,14 @@ class _Turns:
         self.points += new
         return new
 
-    def flush(self) -> tuple[float, float] | None:
+    def flush(self, t_max: float = math.inf) -> tuple[float, float] | None:
         """The current extreme as a final turning point, if it is a full hysteresis away
-        from the last confirmed one (the person stopped at the end of a pass)."""
+        from the last confirmed one (the person stopped at the end of a pass), dated no
+        later than t_max (when the leg last moved: jitter at rest moves the extreme)."""
         if not self.points or self.direction == 0:
             return None
         t, s = (self.hi_t, self.hi) if self.direction > 0 else (self.lo_t, self.lo)
+        t = min(t, t_max)
         if abs(s - self.points[-1][1]) >= self.h and t > self.points[-1][0]:
             self.points.append((t, s))
             return (t, s)
@@ -207,7 +214,7 @@ class CalfRollAnalyser(Analyser):
         self._s_raw = TrailingWindow(0.2)
         self._s_hist = TrailingWindow(0.5)
         self._s_long = TrailingWindow(3.0)
-        self._rot_raw = TrailingWindow(0.5)
+        self._rot_raw = TrailingWindow(0.5)  # median over half a second: the toes jitter
         self._clear_raw = TrailingWindow(0.5)
         self._rot_hist: list[tuple[float, float]] = []
         self._speed_hist: list[tuple[float, float]] = []  # (t, along-axis speed) this set
@@ -244,23 +251,14 @@ class CalfRollAnalyser(Analyser):
             return self.side  # the rolled leg does not change within a set
         return "left" if float(self._side_votes.mean()[0]) >= 0.5 else "right"
 
-    def _rotation_deg(self, im: np.ndarray, side: str) -> float:
-        knee, ankle, heel, toe = (im[side_lm(side, p)] for p in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
-        a = ankle - knee
-        na = np.linalg.norm(a)
-        f = toe - heel
-        if not (np.isfinite(a).all() and np.isfinite(f).all()) or na <= 0:
+    def _foot_turn_deg(self, im: np.ndarray, side: str) -> float:
+        """The heel-to-toe direction relative to the knee-to-ankle direction, in the image."""
+        knee, ankle, heel, toe = (im[side_lm(side, p), :2] for p in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
+        f, a = toe - heel, ankle - knee
+        if not (np.isfinite(f).all() and np.isfinite(a).all()) or not f.any() or not a.any():
             return NAN
-        a = a / na
-        f_perp = f - (f @ a) * a
-        up = np.array([0.0, -1.0, 0.0])
-        u = up - (up @ a) * a
-        nu = np.linalg.norm(u)
-        if nu < 1e-6:
-            return NAN
-        u /= nu
-        w = np.cross(a, u)
-        return float(np.degrees(np.arctan2(f_perp @ w, f_perp @ u)))
+        d = math.degrees(math.atan2(f[1], f[0]) - math.atan2(a[1], a[0]))
+        return (d + 180.0) % 360.0 - 180.0
 
     def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
         t, im = frame.t_s, frame.image
@@ -301,7 +299,7 @@ class CalfRollAnalyser(Analyser):
             # Travel along the leg is rolling; the leg swinging up or down about the roller
             # (the hips lifting or sinking) moves it across its axis instead.
             speed = along if along >= across_v else 0.0
-        self._rot_raw.add(t, self._rotation_deg(im, side))
+        self._rot_raw.add(t, self._foot_turn_deg(im, side))
         rot = float(self._rot_raw.median()[0])
         # The floor under the body's midline: the mean of the two hands, planted either side
         # of it (the near hand alone looks lower than the floor under the hips, the far one
@@ -313,7 +311,8 @@ class CalfRollAnalyser(Analyser):
         clear_med = float(self._clear_raw.median()[0])
         tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
-                "leg_rotation_deg": rot, "hip_clearance_thigh": clear_med, "shank_tilt_deg": tilt}
+                "foot_turn_deg": rot, "hip_clearance_thigh": clear_med, "shank_tilt_deg": tilt,
+                "knee_flexion_deg": float(flexion_deg(hip, knee, ankle))}
 
     # ------------------------------------------------------------------ drill logic
 
@@ -328,6 +327,20 @@ class CalfRollAnalyser(Analyser):
         out = np.nonzero(span >= self.cfg.rotation_min_deg)[0]
         k = len(a) - out[0] if len(out) else 0  # first index of the still run
         return float(ts[min(k, len(ts) - 1)])
+
+    def _settled_at(self, still: float) -> float:
+        """Within a still run, when the foot really stopped turning: the run starts where
+        the angle last moved by the full band, but a slowing turn enters the band well
+        before it stops; the last time it was outside a third of the band is closer."""
+        ts = np.array([p[0] for p in self._rot_hist])
+        a = np.array([p[1] for p in self._rot_hist])
+        run = ts >= still
+        if run.sum() < 3:
+            return still
+        m = float(np.median(a[run]))
+        tight = max(3.0, self.cfg.rotation_min_deg / 3.0)
+        outside = np.nonzero(run & (np.abs(a - m) > tight))[0]
+        return float(ts[min(outside[-1] + 1, len(ts) - 1)]) if len(outside) else still
 
     def _sped_up_at(self, p: _Pass) -> float:
         """When, within a too-fast pass, the leg first went faster than a normal pass ever
@@ -377,7 +390,8 @@ class CalfRollAnalyser(Analyser):
 
     def _end_set(self, t: float) -> list[Event]:
         out: list[Event] = []
-        self.turns.flush()  # the last pass travelled but never turned back
+        # the last pass travelled but never turned back
+        self.turns.flush(self._last_moving_t if self._last_moving_t is not None else math.inf)
         out += self._take_passes(t, final=True)
         for d in self._fault_detectors():
             out += d.finish(t)
@@ -446,7 +460,8 @@ class CalfRollAnalyser(Analyser):
                     w.clear()
             m = self._measure(frame, self.side or side)
             self._vals = m
-            posture = m["shank_tilt_deg"] <= self.cfg.max_shank_tilt_deg
+            posture = (m["shank_tilt_deg"] <= self.cfg.max_shank_tilt_deg
+                       and not m["knee_flexion_deg"] > self.cfg.max_knee_flexion_deg)
             settled = self._calf.covered_s() >= 1.0  # the leg's axis and length are known
             moving = posture and settled and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s
             if moving and not self.timer.in_hold:
@@ -477,23 +492,25 @@ class CalfRollAnalyser(Analyser):
             out += self._end_set(self._last_moving_t if self._last_moving_t is not None else t)
         if self.timer.in_hold and self._vals:
             m = self._vals
-            self.turns.update(t, m["stroke_position_calf"])
+            if rolling:  # a resting or shifting leg makes no turning points
+                self.turns.update(t, m["stroke_position_calf"])
             self._speed_hist.append((t, m["roll_speed_calf_per_s"]))
             out += self._take_passes(t)
-            if rolling and math.isfinite(m["leg_rotation_deg"]):
-                self._rot_hist.append((t, m["leg_rotation_deg"]))
-                self._set_rot.append(m["leg_rotation_deg"])
+            if rolling and math.isfinite(m["foot_turn_deg"]):
+                self._rot_hist.append((t, m["foot_turn_deg"]))
+                self._set_rot.append(m["foot_turn_deg"])
             still = self._still_since(t) if rolling else None
             if still is not None and self._rot_hist and self._rot_hist[-1][0] - self._rot_hist[0][0] > 0:
                 out += self.no_rot.update(t, t - still)
                 if self.no_rot.active and self.no_rot.onset_hint is None:
-                    self.no_rot.onset_hint = still
+                    self.no_rot.onset_hint = self._settled_at(still)
             if math.isfinite(m["hip_clearance_thigh"]):
                 self._set_clear.append(m["hip_clearance_thigh"])
             # Hips are judged only while the leg is actually travelling: at the end of a set
             # the person sits down to rest, which is no fault.
             moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
-            out += self.hips.update(t, m["hip_clearance_thigh"] if moving else NAN)
+            stroking = bool(self.turns.points) and t - self.turns.points[-1][0] <= 5.0
+            out += self.hips.update(t, m["hip_clearance_thigh"] if moving and stroking else NAN)
         else:
             out += self.hips.update(t, NAN)
         return out
@@ -570,5 +587,5 @@ class CalfRollAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "leg_rotation_deg", "hip_clearance_thigh")
+        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_clearance_thigh")
         return {k: float(self._vals.get(k, NAN)) for k in keys}
