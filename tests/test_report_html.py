@@ -13,6 +13,10 @@ import numpy as np
 import pytest
 
 from formcheck.drills import analyser_class
+from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.drills.blocks import FaultDetector
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import LM
 from formcheck.render.skeleton import SkeletonAnnotator
 from formcheck.report.html_report import render_html, write_html
 from formcheck.report.session import SourceInfo
@@ -50,25 +54,76 @@ def test_page_has_every_section_and_nothing_external(squat_run):
     srcs = re.findall(r'src="([^"]+)"', page)
     assert srcs and all(s.startswith("data:image/") for s in srcs)
     assert not re.search(r'(href|src)="(https?:)?//', page)
-    # One fault thumbnail, linked from its row in the event table.
-    (thumb,) = squat_run.thumbnails
-    assert thumb.code == "heel_lift" and thumb.side == "left" and thumb.jpeg[:2] == b"\xff\xd8"
-    assert f'href="#peak-heel_lift-{thumb.onset_t:.3f}"' in page and f'id="peak-heel_lift-{thumb.onset_t:.3f}"' in page
+    # A thumbnail per form-fault event, linked from its row in the event table.
+    faults = [e for e in squat_run.result.events if e.kind == "fault"]
+    assert {(t.code, t.side, round(t.onset_t, 3)) for t in squat_run.thumbnails} == {
+        (e.code, e.side, round(e.t_s, 3)) for e in faults}
+    for thumb in squat_run.thumbnails:
+        assert thumb.jpeg[:2] == b"\xff\xd8"
+        anchor = f"peak-{thumb.code}-{thumb.onset_t:.3f}"
+        assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
     assert page.count('class="plot signal"') >= 3
 
 
-def test_thumbnail_is_the_person_at_the_fault_peak(squat_run):
-    (thumb,) = squat_run.thumbnails
+def _heel_thumb(run):
+    (thumb,) = [t for t in run.thumbnails if (t.code, t.side) == ("heel_lift", "left")]
+    return thumb
+
+
+def test_thumbnail_is_the_person_during_the_fault(squat_run):
+    thumb = _heel_thumb(squat_run)
     img = cv2.imdecode(np.frombuffer(thumb.jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert img.shape[0] == 240 and img.shape[1] < W  # cropped around the person
-    # It shows the frame where the heel was highest within the cue.
-    t = squat_run.table.times()
-    lift = squat_run.table.column("heel_lift_cm_left")
-    (ev,) = [e for e in squat_run.result.events if e.code == "heel_lift"]
+    (ev,) = [e for e in squat_run.result.events if (e.code, e.side) == ("heel_lift", "left")]
     assert thumb.onset_t == pytest.approx(ev.t_s)
-    inside = (t >= ev.t_s) & (t <= ev.t_end_s)
-    at_thumb = lift[np.argmin(np.abs(t - thumb.t_s))]
-    assert at_thumb == pytest.approx(np.nanmax(lift[inside]), rel=0.1)
+    assert ev.t_s <= thumb.t_s <= ev.t_end_s
+    # The skeleton is drawn on it, the faulty foot in the fault colour.
+    red = (img[..., 2] > 150) & (img[..., 1] < 100) & (img[..., 0] < 100)
+    assert red.sum() > 20
+
+
+class _OneFault(Analyser):
+    """Test fixture: one real FaultDetector on the left ankle's height, nothing else."""
+
+    drill_id = "test"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.det = FaultDetector("heel_lift", on=10.0, off=5.0, min_on_s=0.1, min_off_s=0.1, side="left")
+
+    def _update(self, frame, reliable):
+        self._v = 400.0 - frame.xy(LM.LEFT_ANKLE)[1]
+        return self.det.update(frame.t_s, self._v)
+
+    def _finish(self, t):
+        return self.det.finish(t)
+
+    def _fault_detectors(self):
+        return [self.det]
+
+    def summary(self):
+        return {"sets": []}
+
+    def status(self):
+        return LiveStatus(drill="test", reading=True, fault_landmarks=frozenset({int(LM.LEFT_ANKLE)}))
+
+
+def test_thumbnail_shows_the_frame_where_the_fault_value_peaked():
+    """The left ankle rises 0 -> 30 -> 0 px over 2 s: the thumbnail is the top of the rise."""
+    frames = []
+    for i in range(90):
+        t = i / 30
+        lift = 30.0 * max(0.0, np.sin(np.pi * (t - 0.5) / 2.0)) if 0.5 <= t <= 2.5 else 0.0
+        img = np.full((33, 3), np.nan)
+        img[LM.LEFT_ANKLE] = (300.0, 400.0 - lift, 0.0)
+        img[LM.LEFT_HIP] = (300.0, 200.0, 0.0)
+        pose = PoseFrame(t, img, img.copy(), np.ones(33), W, H, i)
+        frames.append((VideoFrame(np.full((H, W, 3), 80, np.uint8), t, i), pose))
+    run = analyse_stream(frames, _OneFault(), drill="test", model="x",
+                         info=lambda: SourceInfo("file", "x.mp4", 30.0, 90, 3.0, W, H), thumbnails=True)
+    (thumb,) = run.thumbnails
+    assert thumb.t_s == pytest.approx(1.5, abs=1 / 30)  # sin peaks at t = 1.5 s
+    assert thumb.value == pytest.approx(30.0, abs=0.1)
 
 
 def _chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
