@@ -137,7 +137,7 @@ def test_side_hint_is_respected_and_status_shows_the_set():
     assert {"stroke", "tempo", "rotation"} <= set(st.info)
     assert st.cues == []
     vals = an.values()
-    assert set(vals) == {"stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_clearance_thigh"}
+    assert set(vals) == {"stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_height_calf"}
 
 
 def test_turning_points_need_the_full_hysteresis():

@@ -23,9 +23,13 @@ own travel along the shank axis *is* the contact point's travel along the calf:
   all (r = 0.08) while this angle did (r = 0.8, about 1 degree per degree). Only how much
   the angle *changes* is used: `no_rotation` fires when it has stayed within
   `rotation_min_deg` for `no_rotation_s` of rolling, reported from the moment it settled;
-- hips lifted: the hip midpoint's height above the hands (the wrists rest on the floor
-  behind), in thigh lengths. Seated on the floor the hip joint sits about a fifth of a
-  thigh length above it; lifting the hips raises that clearly.
+- hips lifted: the hips' height against the rolled leg's ankle, in calf lengths. The leg
+  lies across the roller (its axis ~20 cm up); sitting on the floor the hip joint is ~10 cm
+  up, a quarter of a calf length *below* the leg, while lifted hips are level with it or
+  above. Measured against the person's own leg, this needs no floor line (the hands, the
+  obvious floor marks, are often hidden behind the body or lost by the model). A camera
+  that is rolled tilts it, so the cue also needs the hips to have sunk clearly below the
+  person's own lifted level in this set.
 
 Sets: the clock runs only while the leg is travelling (or turned around within the last
 `rolling_grace_s`); a set ends after `set_rest_s` without rolling. Every fault event's
@@ -77,17 +81,23 @@ class CalfRollConfig(DrillConfig):
     no_rotation_s: float = threshold(
         8.0, "Rolling this long without turning the foot earns the cue: a few strokes on one line "
              "of the calf is fine, a whole set is not.")
-    hips_down_clearance_thigh: float = threshold(
-        0.30, "Hip height above the hands, in thigh lengths, below which the hips rest on the "
-              "floor: sitting on it the hip joint is ~0.15-0.2 thigh lengths above the wrists, "
-              "lifted 10 cm it is ~0.4.", -1)
-    hips_down_off_thigh: float = threshold(
-        0.36, "The hips-down cue clears once the hips are this high again (hysteresis).", -1)
+    hips_sink_calf: float = threshold(
+        0.15, "Hips this far (calf lengths) below their own lifted level in this set (its 80th "
+              "percentile) have sunk: seated they are ~0.25 below the leg on the roller, lifted "
+              "about level with it or above.", -1)
+    hips_down_calf: float = threshold(
+        0.10, "...and not clearly above the rolled ankle (calf lengths): the person's own level "
+              "alone would flag any dip of hips held high.", -1)
+    hips_up_margin_calf: float = threshold(
+        0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
     rolling_speed_calf_per_s: float = threshold(
         0.15, "The leg travelling along its axis faster than this (calf lengths per second; a slow "
              "stroke peaks at ~0.5) counts as rolling; slower is pose jitter or shifting about.")
     rolling_grace_s: float = threshold(
         1.5, "Turning round at the end of a pass briefly stops the leg: still rolling for this long.")
+    set_start_travel_calf: float = threshold(
+        0.25, "A set starts once the leg has travelled this far (calf lengths) from where it "
+              "rested; the clock is then backdated to when it set off.")
     set_rest_s: float = threshold(
         4.0, "This long without rolling ends the set (a rest, or changing legs).")
     max_knee_flexion_deg: float = threshold(
@@ -204,7 +214,7 @@ class CalfRollAnalyser(Analyser):
                                   min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         self.no_rot = _Backdated("no_rotation", on=c.no_rotation_s, off=c.no_rotation_s / 2,
                                  min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
-        self.hips = FaultDetector("hips_down", on=c.hips_down_clearance_thigh, off=c.hips_down_off_thigh,
+        self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
                                   below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=1.0)
         self.side: str | None = side
         self._side_votes = TrailingWindow(2.0)
@@ -275,7 +285,6 @@ class CalfRollAnalyser(Analyser):
         if axis.shape == (2,):
             axis = axis / (np.linalg.norm(axis) or 1.0)
         calf_med = float(self._calf.median()[0])
-        thigh_med = float(self._thigh.median()[0])
         # The leg slides over the roller along its own axis, so its knee and ankle travel
         # exactly as far as the contact point does; the hips also rise and sink, which
         # would leak into the signal.
@@ -301,17 +310,12 @@ class CalfRollAnalyser(Analyser):
             speed = along if along >= across_v else 0.0
         self._rot_raw.add(t, self._foot_turn_deg(im, side))
         rot = float(self._rot_raw.median()[0])
-        # The floor under the body's midline: the mean of the two hands, planted either side
-        # of it (the near hand alone looks lower than the floor under the hips, the far one
-        # higher).
-        wrists = im[[LM.LEFT_WRIST, LM.RIGHT_WRIST], 1][frame.seen(self.cfg.min_visibility)[
-            [LM.LEFT_WRIST, LM.RIGHT_WRIST]]]
-        clear = (float(wrists.mean()) - float(hip_mid[1])) / thigh_med if len(wrists) and thigh_med > 0 else NAN
-        self._clear_raw.add(t, clear)
+        height = (float(ankle[1]) - float(hip_mid[1])) / calf_med if calf_med > 0 else NAN
+        self._clear_raw.add(t, height)
         clear_med = float(self._clear_raw.median()[0])
         tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
-                "foot_turn_deg": rot, "hip_clearance_thigh": clear_med, "shank_tilt_deg": tilt,
+                "foot_turn_deg": rot, "hip_height_calf": clear_med, "shank_tilt_deg": tilt,
                 "knee_flexion_deg": float(flexion_deg(hip, knee, ankle))}
 
     # ------------------------------------------------------------------ drill logic
@@ -341,6 +345,15 @@ class CalfRollAnalyser(Analyser):
         tight = max(3.0, self.cfg.rotation_min_deg / 3.0)
         outside = np.nonzero(run & (np.abs(a - m) > tight))[0]
         return float(ts[min(outside[-1] + 1, len(ts) - 1)]) if len(outside) else still
+
+    def _hips_down_value(self, height: float) -> float:
+        """How far the hips are above sinking (negative: sunk). Down needs both: sunk
+        hips_sink_calf below their own lifted level (80th percentile so far in the set), and
+        below the hips_down_calf line over the ankle. NaN until the set has a level."""
+        if not math.isfinite(height) or len(self._set_clear) < 15:
+            return NAN
+        level = float(np.percentile(self._set_clear, 80))
+        return max(height - (level - self.cfg.hips_sink_calf), height - self.cfg.hips_down_calf)
 
     def _sped_up_at(self, p: _Pass) -> float:
         """When, within a too-fast pass, the leg first went faster than a normal pass ever
@@ -393,6 +406,8 @@ class CalfRollAnalyser(Analyser):
         # the last pass travelled but never turned back
         self.turns.flush(self._last_moving_t if self._last_moving_t is not None else math.inf)
         out += self._take_passes(t, final=True)
+        if self.hips.active:
+            self.hips.finish(t)  # dropped: the hips went down as the set ended (sitting to rest)
         for d in self._fault_detectors():
             out += d.finish(t)
         rec = self.sets.current
@@ -418,7 +433,7 @@ class CalfRollAnalyser(Analyser):
             "pass_speed_calf_per_s": round(float(np.median([p.speed for p in passes])), 3) if passes else None,
             "rotation_range_deg": round(float(np.percentile(rot, 95) - np.percentile(rot, 5)), 1)
             if len(rot) else None,
-            "hip_clearance_thigh": round(float(np.median(clear)), 3) if len(clear) else None,
+            "hip_height_calf": round(float(np.median(clear)), 3) if len(clear) else None,
         }
 
     def _take_passes(self, t: float, final: bool = False) -> list[Event]:
@@ -466,17 +481,18 @@ class CalfRollAnalyser(Analyser):
             moving = posture and settled and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s
             if moving and not self.timer.in_hold:
                 # A set starts only once the leg has really left where it rested: a burst
-                # of jitter can look fast for a moment, it never travels.
-                moving = abs(m["stroke_position_calf"] - self._rest_position(t)) >= 0.08
+                # of jitter can look fast for a moment, lifting the hips shifts the leg a
+                # little, neither travels a quarter of the calf.
+                moving = abs(m["stroke_position_calf"] - self._rest_position(t)) >= self.cfg.set_start_travel_calf
             if moving:
                 self._last_moving_t = t
             rolling = posture and self._last_moving_t is not None and \
                 t - self._last_moving_t <= self.cfg.rolling_grace_s
         if rolling:
             self._last_rolling_t = t
-        clear = self._vals.get("hip_clearance_thigh", NAN)
+        clear = self._hips_down_value(self._vals.get("hip_height_calf", NAN))
         # The set's clock runs while rolling with the hips up (a NaN reading is not "down").
-        hips_up = not (math.isfinite(clear) and clear < self.cfg.hips_down_clearance_thigh)
+        hips_up = not (math.isfinite(clear) and clear < 0.0)
         # Mirror the timer's clock for the time since the leg last moved (see _trailing_s).
         if self._last_moving_t == t:
             self._trail_good = 0.0
@@ -504,13 +520,13 @@ class CalfRollAnalyser(Analyser):
                 out += self.no_rot.update(t, t - still)
                 if self.no_rot.active and self.no_rot.onset_hint is None:
                     self.no_rot.onset_hint = self._settled_at(still)
-            if math.isfinite(m["hip_clearance_thigh"]):
-                self._set_clear.append(m["hip_clearance_thigh"])
+            if math.isfinite(m["hip_height_calf"]):
+                self._set_clear.append(m["hip_height_calf"])
             # Hips are judged only while the leg is actually travelling: at the end of a set
             # the person sits down to rest, which is no fault.
             moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
             stroking = bool(self.turns.points) and t - self.turns.points[-1][0] <= 5.0
-            out += self.hips.update(t, m["hip_clearance_thigh"] if moving and stroking else NAN)
+            out += self.hips.update(t, clear if moving and stroking else NAN)
         else:
             out += self.hips.update(t, NAN)
         return out
@@ -587,5 +603,5 @@ class CalfRollAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_clearance_thigh")
+        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_height_calf")
         return {k: float(self._vals.get(k, NAN)) for k in keys}
