@@ -153,3 +153,23 @@ def test_several_inputs_run_in_a_process_pool(monkeypatch, capsys, tmp_path, squ
 
     with History.open() as h:
         assert len(h.sessions()) == 2  # each worker stored its session
+
+
+def test_output_planning(tmp_path):
+    from formcheck.commands.analyze_cmd import plan_outputs
+    from formcheck.errors import InputError
+
+    a, b = tmp_path / "a.mp4", tmp_path / "sub" / "a.mp4"
+    (plan,) = plan_outputs([a], tmp_path / "r.json", None, None, None)
+    assert plan.json == tmp_path / "r.json"
+    (plan,) = plan_outputs([a], tmp_path, None, tmp_path / "{stem}.html", tmp_path)  # a folder, a pattern
+    assert (plan.json, plan.html, plan.video) == (tmp_path / "a.json", tmp_path / "a.html",
+                                                  tmp_path / "a-annotated.mp4")
+    p1, p2 = plan_outputs([a, b], tmp_path / "out", None, None, None)
+    assert (p1.json, p2.json) == (tmp_path / "out" / "a.json", tmp_path / "out" / "a-2.json")  # same stem
+    with pytest.raises(InputError, match="would overwrite the input"):
+        plan_outputs([a], None, None, None, a)
+    with pytest.raises(InputError, match="same name"):
+        plan_outputs([a], tmp_path / "x.out", tmp_path / "x.out", None, None)
+    with pytest.raises(InputError, match="standard output"):
+        plan_outputs([a, b], Path("-"), None, None, None)

@@ -71,7 +71,7 @@ def _stems(inputs: list[Path]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for p in inputs:
-        stem = p.stem if p.is_file() else p.name
+        stem = p.name if p.is_dir() else p.stem
         n = seen.get(stem, 0)
         seen[stem] = n + 1
         out.append(stem if n == 0 else f"{stem}-{n + 1}")
@@ -80,24 +80,40 @@ def _stems(inputs: list[Path]) -> list[str]:
 
 def plan_outputs(inputs: list[Path], json: Path | None, csv: Path | None, html: Path | None,
                  video: Path | None) -> list[Outputs]:
+    """Output paths per input. One input: the paths as given (an existing folder or a
+    {stem} pattern is filled in as for several). Several inputs: a folder or a pattern."""
     given = {"json": json, "csv": csv, "html": html, "video": video}
-    if len(inputs) == 1:
-        return [Outputs(**given)]
     plans = [Outputs() for _ in inputs]
     for kind, value in given.items():
         if value is None:
             continue
         text = str(value)
-        if text == "-":
-            raise InputError(f"--{kind} - (standard output) takes one video, not {len(inputs)}")
         pattern = "{stem}" in text
+        if text == "-":
+            if len(inputs) > 1:
+                raise InputError(f"--{kind} - (standard output) takes one video, not {len(inputs)}")
+            continue
+        if len(inputs) == 1 and not pattern and not value.is_dir():
+            plans[0] = _with(plans[0], kind, value)
+            continue
         if not pattern and value.suffix and not value.is_dir():
             raise InputError(f"--{kind} {value} names one file but {len(inputs)} videos were given: "
                              f"give a folder or a name pattern with {{stem}}")
-        for plan, stem in zip(plans, _stems(inputs)):
+        for i, stem in enumerate(_stems(inputs)):
             path = Path(text.format(stem=stem)) if pattern else value / f"{stem}{OUTPUT_SUFFIX[kind]}"
-            setattr(plan, kind, path)
+            plans[i] = _with(plans[i], kind, path)
+    for src, plan in zip(inputs, plans):
+        paths = [p.resolve() for p in plan.paths()]
+        if src.resolve() in paths:
+            raise InputError(f"An output would overwrite the input {src}: choose another name")
+        if len(set(paths)) < len(paths):
+            raise InputError(f"Two outputs for {src.name} have the same name: give each its own")
     return plans
+
+
+def _with(plan: Outputs, kind: str, path: Path) -> Outputs:
+    setattr(plan, kind, path)
+    return plan
 
 
 # ------------------------------------------------------------------------------- one job
@@ -291,7 +307,7 @@ def analyze_command(
     err = Console(stderr=True)
     files = expand_inputs(inputs)
     to_stdout = json_out is not None and str(json_out) == "-"
-    plans = plan_outputs(files, None if to_stdout else json_out, csv_out, html_out, video)
+    plans = plan_outputs(files, json_out, csv_out, html_out, video)
     reqs = [SessionRequest(source=f, drill=drill, model=model, side=side, variant=variant, config=config,
                            preset=preset, outputs=plan, history=not no_history) for f, plan in zip(files, plans)]
     # Fail fast on a bad drill, variant, side or config, before any model loads.
