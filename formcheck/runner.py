@@ -1,8 +1,8 @@
 """The session runner: source -> estimator -> smoother -> analyser -> sinks, ending in a
 SessionResult and the outputs asked for (annotated video, JSON, CSV, HTML, history).
 
-`analyze` runs it on files; the live front end can reuse `run_frames` with its own frame
-stream. Whatever happens mid-stream (Ctrl-C, a camera lost, a video that turns out to be
+`run_session` runs a file (or any source) end to end for `analyze`; `analyse_stream` turns
+any stream of (frame, pose) pairs into a SessionRun, for front ends with their own loop. Whatever happens mid-stream (Ctrl-C, a camera lost, a video that turns out to be
 truncated), what was measured until then is kept: the analyser is finished, the session is
 marked `interrupted`, every output is written, and only then is the error raised again
 (with the partial SessionRun attached as `exc.partial_run`) so the command line can say
@@ -297,7 +297,7 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
         analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
     name = Path(str(req.source)).name
     source = open_source(req.source, max_frames=req.max_frames)
-    estimator = None
+    estimator = stream = None
     try:
         if on_start is not None:
             on_start(source.info)
@@ -306,6 +306,8 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
                              video=req.outputs.video, thumbnails=req.outputs.html is not None,
                              progress=progress, name=name)
     finally:
+        if stream is not None:
+            stream.close()  # stops the inference thread before its model is closed under it
         if estimator is not None:
             estimator.close()
         source.close()
