@@ -6,7 +6,14 @@ chains them, and the live window and the annotated video use the same chain. The
 writer encodes on its own thread.
 """
 
+from formcheck.render.banner import CueBanner
+from formcheck.render.compose import Annotator, Overlay, compose, default_overlay, mirror_frame
+from formcheck.render.hud import CounterBadge, HoldRing, InfoPanel, NoReadingBadge, SetSideLabel
 from formcheck.render.skeleton import SkeletonAnnotator
+from formcheck.render.timeline import TimelineStrip
+from formcheck.render.trace import TraceAnnotator
 from formcheck.render.video_writer import VideoWriter
 
-__all__ = ["SkeletonAnnotator", "VideoWriter"]
+__all__ = ["Annotator", "CounterBadge", "CueBanner", "HoldRing", "InfoPanel", "NoReadingBadge", "Overlay",
+           "SetSideLabel", "SkeletonAnnotator", "TimelineStrip", "TraceAnnotator", "VideoWriter", "compose",
+           "default_overlay", "mirror_frame"]
