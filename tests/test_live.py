@@ -80,10 +80,10 @@ def xdisplay():
 # -- the window -----------------------------------------------------------------------------
 
 def find_text(image: np.ndarray, text: str, bold: bool = True) -> float:
-    """Best normalised correlation of `text` (our font, any size 10-70 px) in the image."""
+    """Best normalised correlation of `text` (our font, any size 6-70 px) in the image."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
     best = -1.0
-    for size in range(10, 70):
+    for size in range(6, 70):
         mask = TEXT.sprite(text, size, bold).mask.astype(np.float32)
         if mask.shape[0] > gray.shape[0] or mask.shape[1] > gray.shape[1]:
             break
@@ -122,11 +122,13 @@ class Live:
         _out, err = self.proc.communicate(timeout=10) if self.proc.poll() is not None else ("", "")
         raise AssertionError(f"no live window appeared; rc={self.proc.poll()} stderr={err[-800:]}")
 
-    def screenshot(self) -> np.ndarray:
+    def screenshot(self) -> np.ndarray | None:
         from PIL import ImageGrab
 
         geo = dict(line.split("=") for line in
                    self._xdotool("getwindowgeometry", "--shell", self.window_id).splitlines() if "=" in line)
+        if not {"X", "Y", "WIDTH", "HEIGHT"} <= geo.keys():
+            return None  # the window has just closed
         x, y, w, h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
         shot = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"))[:, :, ::-1]
         return np.ascontiguousarray(shot[y:y + h, x:x + w])
@@ -136,13 +138,16 @@ class Live:
         end = time.monotonic() + timeout
         last = None
         while time.monotonic() < end and self.proc.poll() is None:
-            last = self.screenshot()
-            if predicate(last):
-                return last
+            shot = self.screenshot()
+            if shot is not None:
+                last = shot
+                if predicate(shot):
+                    return shot
             time.sleep(every)
         if last is not None:
             cv2.imwrite(str(Path(self.env["FORMCHECK_DATA_DIR"]).parent / "last_screenshot.png"), last)
-        raise AssertionError(f"the window never showed what was expected (rc={self.proc.poll()})")
+        err = self.proc.communicate(timeout=30)[1] if self.proc.poll() is not None else ""
+        raise AssertionError(f"the window never showed what was expected (rc={self.proc.poll()}) {err[-1500:]}")
 
     def key(self, name: str) -> None:
         self._xdotool("windowfocus", "--sync", self.window_id)
@@ -281,3 +286,96 @@ def test_missing_video_is_a_clear_error(xdisplay, tmp_path):
     live = Live(xdisplay, ["deep-squat", "--camera", str(tmp_path / "nope.mp4")], tmp_path)
     rc, _out, err = live.finish(timeout=60)
     assert rc == 2 and "not found" in err and "Traceback" not in err
+
+
+@pytest.mark.model
+@needs_xvfb
+@needs_xdotool
+def test_real_model_on_a_rendered_clip_shows_the_heel_lift_cue_and_hold_timer(xdisplay, tmp_path):
+    """The whole live path: rendered video as the camera, the lite model, the overlay."""
+    render = pytest.importorskip("formcheck.synth.render")
+    # 15 fps, as the analyze end-to-end test: the live loop keeps up, so it analyses the
+    # same frames analyze would.
+    spec = SynthSpec("deep-squat", sets=1, hold_s=9, fps=15.0, duration_s=11.0,
+                     faults=[Fault("heel_lift", 5.0, 8.5, 3.5)])
+    clip = render.render_clip(spec, tmp_path / "squat.mp4").video
+    report = tmp_path / "squat.json"
+    live = Live(xdisplay, ["deep-squat", "--camera", str(clip), "--countdown", "1", "--json", str(report)],
+                tmp_path)
+    live.wait_window(timeout=60)
+    shot = live.wait_for(lambda im: shows(im, "Keep your left heel on the floor"), timeout=40)
+    assert shows(shot, "of 60", bold=False)  # the hold ring, paused while the heel is up
+    rc, _out, err = live.finish(timeout=60)
+    assert rc == 0, err
+    data = json.loads(report.read_text())
+    assert data["model"] == "lite"
+    assert any(e["code"] == "heel_lift" and e.get("side") == "left" for e in data["events"])
+
+
+class MjpegCamera:
+    """A network camera on localhost: an MJPEG stream (multipart JPEG over HTTP, as IP
+    cameras and phone webcam apps serve) at the clip's frame rate, which then goes silent
+    with the connection left open, as a camera does when its cable is pulled."""
+
+    def __init__(self, video: Path, seconds: float, fps: float = 30.0):
+        import http.server
+        import socketserver
+        import threading
+
+        cap = cv2.VideoCapture(str(video))
+        jpegs = []
+        while len(jpegs) < int(seconds * fps):
+            ok, frame = cap.read()
+            if not ok:
+                break
+            jpegs.append(cv2.imencode(".jpg", frame)[1].tobytes())
+        cap.release()
+        self.stop = threading.Event()
+        stop = self.stop
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                t0 = time.monotonic()
+                for i, jpg in enumerate(jpegs):
+                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
+                                     % len(jpg) + jpg + b"\r\n")
+                    time.sleep(max(0.0, t0 + (i + 1) / fps - time.monotonic()))
+                stop.wait(60)  # unplugged: nothing more, but no goodbye either
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stream.mjpg"
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.model
+@needs_xvfb
+def test_camera_lost_mid_session_says_so_and_keeps_the_session(xdisplay, tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "sample_videos" / "deep-squat.mp4"
+    if not sample.exists():
+        pytest.skip("sample_videos/deep-squat.mp4 not rendered")
+    camera = MjpegCamera(sample, seconds=9.0)
+    try:
+        report = tmp_path / "squat.json"
+        live = Live(xdisplay, ["deep-squat", "--camera", camera.url, "--countdown", "1", "--json", str(report)],
+                    tmp_path)
+        rc, _out, err = live.finish(timeout=90)
+    finally:
+        camera.close()
+    assert rc == 3, err
+    assert "stopped sending frames (unplugged?)" in err and "everything completed so far is saved" in err
+    assert "Traceback" not in err
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and data["source"]["kind"] == "camera"
+    assert any(e["kind"] == "hold" for e in data["events"])
