@@ -116,6 +116,9 @@ class LateralHopsConfig(DrillConfig):
              "the deepest point of the landing, beyond the straight-leg standing angle. Healthy "
              "single-leg landings stay within a few degrees (the knee tracks over turned-out toes, "
              "often slightly outward); 7 deg of inward collapse is visible.", 1)
+    touchdown_knee_deg: float = threshold(
+        15.0, "The knee bend at touch-down that the hips' sink is counted from: landing knees "
+              "meet the floor slightly bent (10-20 deg).")
     valgus_window_s: float = threshold(
         0.1, "The knee angle is the median over this time either side of the deepest point.")
     straight_knee_deg: float = threshold(
@@ -210,6 +213,8 @@ class _Sample:
     t: float
     feet: dict[str, tuple[float, float]]  # side -> (centre x, lowest y)
     hip_x: float
+    hip_y: float
+    ankle_y: dict[str, float]
     flex: dict[str, float]
     fppa: dict[str, float]
 
@@ -227,12 +232,13 @@ class _Contact:
                                  dict[str, float]]] = []
 
     def add(self, t: float, down: dict[str, bool], hip_x: float, foot_x: dict[str, float],
-            flex: dict[str, float], fppa: dict[str, float]) -> None:
+            flex: dict[str, float], fppa: dict[str, float], hip_y: float,
+            ankle_y: dict[str, float]) -> None:
         self.t1 = t
         for s in SIDES:
             if down[s] and s not in self.first_down:
                 self.first_down[s] = t
-        self.samples.append((t, down, hip_x, foot_x, flex, fppa))
+        self.samples.append((t, down, hip_x, foot_x, flex, fppa, hip_y, ankle_y))
 
     def support_x(self, first: bool) -> float:
         """Median hip x over the first / last 0.1 s of the contact."""
@@ -361,10 +367,12 @@ class LateralHopsAnalyser(Analyser):
         # The longest recent leg: a bent knee or a foreshortened leg only shortens it.
         self.leg_px = float(np.percentile(self._leg_buf, 90))
         hip_x = float((im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2)
+        hip_y = float((im[LM.LEFT_HIP, 1] + im[LM.RIGHT_HIP, 1]) / 2)
         flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
                                      dims=3)) for s in SIDES}
         fppa = {s: fppa_deg(w, s) for s in SIDES}  # world: no perspective error as the knee bends
-        return _Sample(frame.t_s, feet, hip_x, flex, fppa)
+        ankle_y = {s: float(im[side_lm(s, "ANKLE"), 1]) for s in SIDES}
+        return _Sample(frame.t_s, feet, hip_x, hip_y, ankle_y, flex, fppa)
 
     def _drain(self) -> list[Event]:
         out: list[Event] = []
@@ -465,7 +473,8 @@ class LateralHopsAnalyser(Analyser):
         if on:
             if self.contact is None:
                 self.contact = _Contact(t)  # a landing (or the first contact)
-            self.contact.add(t, down, hip_x, {s: feet[s][0] for s in SIDES}, flex, fppa)
+            self.contact.add(t, down, hip_x, {s: feet[s][0] for s in SIDES}, flex, fppa, smp.hip_y,
+                             smp.ankle_y)
             self._flight_since = None
         elif self.contact is not None:
             # No foot down: a flight once it lasts min_flight_s (shorter is flicker).
@@ -573,24 +582,37 @@ class LateralHopsAnalyser(Analyser):
         return [s for s in b.samples if s[0] - b.t0 <= span + 1e-6]
 
     def _landing_knee(self, b: _Contact, win: list, legs: list[str]) -> tuple[float, float]:
-        """(knee bend, knee FPPA) of the landing: the bend's peak in the absorption (a
-        3-frame median first, so one jittery frame is no peak) beyond the leg's straightest,
-        and the FPPA's median within `valgus_window_s` of that deepest moment beyond the
-        straight-leg standing angle. Dynamic valgus is judged where the knee is most bent:
-        that is where it collapses, and where the angle means most. The worst leg counts."""
-        bend, fppa = float("nan"), float("nan")
-        for leg in legs:
-            ts = np.array([s[0] for s in win])
-            fl = np.array([s[4][leg] for s in win], float) - self.base_flex[leg]
-            ok = np.isfinite(fl)
-            if not ok.any():
-                continue
-            ts, fl = ts[ok], fl[ok]
-            sm = np.array([np.median(fl[max(0, i - 1):i + 2]) for i in range(len(fl))])
-            k = int(np.argmax(sm))
-            bend = float(np.nanmax([bend, sm[k]]))
-            near = [s[5][leg] - self.base_fppa[leg] for s in b.samples
-                    if abs(s[0] - ts[k]) <= self.c.valgus_window_s + 1e-6 and math.isfinite(s[5][leg])]
+        """(knee bend, knee FPPA) of the landing.
+
+        The knee bend is what a front camera can see of it: how far the hips sink toward
+        the landing ankle from touch-down to the deepest point of the absorption (the ankle,
+        not the floor: a forefoot landing lowers the heel and the whole leg with it), in leg
+        lengths, turned into the knee angle that shortens the leg that much from a
+        touch-down knee of `touchdown_knee_deg` (thigh and shank about equal: hip over ankle
+        = leg x cos(bend / 2)). The model's 3-D
+        knee angle is no use here: from the front it cannot see the knee come forward.
+        The FPPA is its median within `valgus_window_s` of that deepest moment, beyond the
+        straight-leg standing angle: dynamic valgus is judged where the knee is most bent,
+        that is where it collapses. The worst leg counts."""
+        leg = self.leg_px
+        # the hip's height over the landing ankle(s), image px (y grows downward)
+        hy = np.array([np.mean([s[7][leg_] for leg_ in legs]) - s[6] for s in win], float)
+        ts = np.array([s[0] for s in win])
+        ok = np.isfinite(hy)
+        bend = float("nan")
+        t_deep = b.t0
+        if ok.sum() >= 2 and math.isfinite(leg) and leg > 0:
+            hy, ts = hy[ok], ts[ok]
+            sm = np.array([np.median(hy[max(0, i - 1):i + 2]) for i in range(len(hy))])
+            k = int(np.argmin(sm))  # the deepest moment: hips closest to the ankle
+            sink = max(0.0, float(sm[0] - sm[k]) / leg)
+            c0 = math.cos(math.radians(self.c.touchdown_knee_deg) / 2)
+            bend = math.degrees(2 * math.acos(max(-1.0, min(1.0, c0 - sink))))
+            t_deep = float(ts[k])
+        fppa = float("nan")
+        for leg_ in legs:
+            near = [s[5][leg_] - self.base_fppa[leg_] for s in b.samples
+                    if abs(s[0] - t_deep) <= self.c.valgus_window_s + 1e-6 and math.isfinite(s[5][leg_])]
             if near:
                 fppa = float(np.nanmax([fppa, float(np.median(near))]))
         return bend, fppa

@@ -4,39 +4,49 @@ foot never put down between reaches. 6 sets per leg.
 
 What is measured, and how far one front camera can be trusted for it
 ---------------------------------------------------------------------
-- Stance leg: the foot that stays on the floor when the other one lifts (the lifted foot's
-  lower of heel and toe rises above the stance foot's by `lift_on_pct` of leg length).
-- Pelvic drop (deg): the slope of the hip line (image and world landmarks averaged), relative to the same slope in
-  the person's own two-leg stance captured just before (so camera roll, a slightly crooked
-  camera and the model's own left/right hip bias cancel), signed positive when the
-  raised-leg side drops. The frontal plane is what a front camera sees best, so this angle
-  is trustworthy to a couple of degrees while the pelvis faces the camera. It is a
+Everything is measured on the image landmarks, the pose model's most direct output, in
+shares of the person's own image leg length, relative to their own two-leg stance. The
+model's 3-D ("world") landmarks are not used for the feet: from the front their depth is
+a guess that goes badly wrong exactly when it matters here (a foot reaching toward the
+camera hides the stance foot; the model then often puts the wrong foot in front).
+
+- Stance leg: the foot that stays on the floor when the other lifts. A foot is raised when
+  its lowest point (heel or toe) is `lift_on_pct` of leg length above the other foot's, for
+  `lift_min_s`. Image heights compare only for two feet at the same distance from the
+  camera, so heights are compared only while the raised foot is beside the stance foot (at
+  the centre between reaches, or back at its two-leg spot).
+- Pelvic drop (deg): the slope of the hip line in the image, relative to the same slope in
+  the person's own two-leg stance (camera roll, a crooked camera and the model's hip bias
+  cancel), positive when the raised-leg side drops. The frontal plane is what a front
+  camera sees best: the angle is good to 1-2 deg while the pelvis faces the camera. It is a
   projection: when the pelvis turns (posterior reaches rotate it 20-30 deg) the hip line
-  foreshortens and the projected slope grows by about 1/cos(turn), and forward pelvic tilt
-  reads as nothing. The angle is smoothed with a short median because the model jitters the
-  hip points by a few pixels, i.e. 1-2 deg on a hip line.
-- Trunk lean (deg): the shoulder-midpoint over hip-midpoint line against vertical, minus the
-  two-leg baseline; only the sideways (frontal-plane) lean is visible.
+  foreshortens and the projected slope grows by about 1/cos(turn); forward tilt is unseen.
+  A short median removes the model's 1-2 px hip jitter.
+- Trunk lean (deg): shoulder-midpoint over hip-midpoint against vertical, minus the two-leg
+  baseline; only the sideways (frontal-plane) lean is visible.
 - Stance-knee valgus (deg): the frontal-plane projection angle (FPPA) of hip-knee-ankle,
-  positive when the knee falls inside the hip-ankle line, minus its baseline. A knee that
-  bends while pointing at the camera keeps its FPPA, so flexion alone does not raise it.
-- Reaches: floor-plane displacement of the raised foot tip from the stance ankle, from the
-  model's world (metric) landmarks, in the baseline's floor frame (up = the standing body
-  axis, so camera pitch cancels). Distance is a share of the stance leg's length. Depth
-  (toward/away from the camera) comes from the model's depth estimate and is the least
-  reliable part: the direction of a reach (which point of the Y/star) is robust, the
-  anterior/posterior reach distance is good to about +-10 % of leg length.
-- Balance loss: the raised foot put down flat (heel and toe both at floor level) in the
-  middle of a set, or the stance foot moving (a hop or a step) by `stance_shift_pct`.
-  A toe or heel tap at the end of a reach is allowed (only part of the foot is down), and
-  putting the foot down after a complete set is a rest, not a fault.
+  positive when the knee falls inside the hip-ankle line, beyond the standing baseline,
+  read where it means something: a bending knee normally drifts out over turned-out toes
+  (negative), so a drift inward is a collapse. The least certain of the angles (a few deg).
+- Reaches: the raised foot tip's image displacement from where the person holds it at the
+  centre. Sideways it maps to the floor directly (in leg lengths); toward or away from the
+  camera the floor is foreshortened by the camera's distance over its height (`depth_scale`,
+  about 3 for a laptop at hip height three metres away; one image gives no way to measure
+  it without knowing the lens). So the direction (which point of the Y) is robust, the
+  star's neighbouring points need the set-up near the assumed one, and the distance of
+  reaches toward or away from the camera is good to about 20 % of leg length.
+- Balance loss: the raised foot put down (its lowest point at the stance foot's floor level)
+  beside the stance foot mid-set, or the stance foot moving (a hop or a step) by
+  `stance_shift_pct`. Putting the foot down after a complete set is a rest, not a fault. A
+  touch-down far out at the end of a reach cannot be told from a foot hovering a few
+  centimetres up by one front camera and is not judged.
 
 Events: `count` code "reach" (t_s = start, t_end_s = back at the centre, value = distance
 in % of leg length, side = stance leg, message naming the point); faults `pelvic_drop`
-(side = raised leg), `trunk_lean` (side = the side leaned toward), `knee_valgus` (side =
-stance knee), `balance_loss` (side = stance leg, the leg whose balance was lost).
-Variants: "y" (3 points) and "star" (6 or 8 points), detected from the reach directions
-unless chosen.
+(side = raised leg), `trunk_lean` (no side: the trunk is both), `knee_valgus` (side =
+stance knee), `balance_loss` (side = the raised foot that touched down, or the stance foot
+that moved). Variants: "y" (3 points) and "star" (6 or 8 points), detected from the reach
+directions unless chosen.
 """
 
 from __future__ import annotations
@@ -56,10 +66,12 @@ from formcheck.drills.blocks import Counter, FaultDetector, SetTracker
 from formcheck.errors import InputError
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.geometry import flexion_deg, tilt_from_vertical_deg
+from formcheck.pose.geometry import flexion_deg
 from formcheck.pose.landmarks import LM, other_side, side_lm
 
 log = logging.getLogger(__name__)
+
+SIDES = ("left", "right")
 
 # Reach directions as angles in the stance leg's floor frame: 0 = anterior (toward the
 # camera), +90 = medial (toward the raised leg's side), 180 = posterior, -90 = lateral
@@ -91,9 +103,9 @@ class StarBalanceConfig(DrillConfig):
     star_points: float = threshold(
         8, "Points of the star variant when they cannot be told from the reaches (6 or 8).")
     pelvic_drop_deg: float = threshold(
-        6.0, "Hip-line drop on the raised-leg side beyond the level standing baseline: under "
-             "about 5 deg is normal sway and model jitter, a visible Trendelenburg drop is more.", 1)
-    pelvic_drop_off_deg: float = threshold(4.0, "The pelvic-drop cue clears below this (hysteresis).", 1)
+        5.0, "Hip-line drop on the raised-leg side beyond the level standing baseline: under "
+             "about 4 deg is normal sway and model jitter, a visible Trendelenburg drop is more.", 1)
+    pelvic_drop_off_deg: float = threshold(3.0, "The pelvic-drop cue clears below this (hysteresis).", 1)
     trunk_lean_deg: float = threshold(
         10.0, "Sideways trunk lean beyond the standing baseline: leaning over the stance leg is "
               "the usual way to hide a weak hip; a few degrees of sway are normal.", 1)
@@ -105,7 +117,7 @@ class StarBalanceConfig(DrillConfig):
              "(negative), 6 deg of inward drift is already a visible collapse.", 1)
     knee_valgus_off_deg: float = threshold(4.0, "The knee-valgus cue clears below this.", 1)
     lift_on_pct: float = threshold(
-        4.5, "A foot is raised when its lower point is this far (% of leg length, ~6 cm) above "
+        4.5, "A foot is raised when its lower point is this far (% of leg length, ~4 cm) above "
              "the other foot's: clear of floor contact and of model jitter at the feet.")
     lift_off_pct: float = threshold(
         2.5, "Both feet count as down again below this height difference (hysteresis).")
@@ -113,39 +125,49 @@ class StarBalanceConfig(DrillConfig):
         0.5, "A foot must stay up this long to start single-leg stance: steps, hops and jumps "
              "lift a foot for less, a balance lasts seconds.")
     touch_pct: float = threshold(
-        4.0, "The raised foot is put down when heel and toe are both within this height (% of leg "
-             "length) of the stance foot's: flat on the floor, not a light tap of toe or heel.")
+        3.0, "The raised foot is down when its lowest point is within this height (% of leg "
+             "length) of the stance foot's, beside it.")
     touch_min_s: float = threshold(
         0.4, "A touch-down must last this long to be a balance loss: a brief brush is not.")
     rest_s: float = threshold(
         2.0, "Both feet down this long ends the single-leg stance (a rest, or a change of leg).")
+    beside_pct: float = threshold(
+        8.0, "The raised foot is beside the stance foot (heights comparable) within this image "
+             "distance (% of leg length) of its centre position or of its two-leg spot.")
     stance_shift_pct: float = threshold(
         12.0, "The stance foot moved this far (% of leg length) from where it was planted: a hop "
               "or a step to catch the balance.", 1)
     reach_on_pct: float = threshold(
-        15.0, "A reach starts when the raised foot tip has moved this far (% of leg length, ~13 cm) "
-              "beyond where the person holds it at the centre; real reaches go 60-90 %.")
+        15.0, "A reach starts when the raised foot tip has moved this far in the image (% of leg "
+              "length) from where the person holds it at the centre; real reaches go 60-90 % of "
+              "leg length on the floor, at least a quarter of that in the image.")
     reach_off_pct: float = threshold(
         8.0, "A reach ends when the foot is back within this distance of the centre (hysteresis).")
     reach_min_s: float = threshold(
         0.3, "A reach shorter than this is a twitch, not a reach (reaches are slow by design).")
+    depth_scale: float = threshold(
+        3.0, "Floor distances toward the camera look this many times shorter than sideways ones: "
+             "the camera's distance over its height (a laptop at hip height, 3 m away). Set it "
+             "for another set-up; the reach points do not depend on it, the reach distances "
+             "toward and away from the camera do.")
+    camera_height_legs: float = threshold(
+        1.1, "The camera's height above the floor in leg lengths (a laptop on a table, about "
+             "hip height): how much nearer floor points drop in the image.")
     baseline_s: float = threshold(
         0.5, "Two-leg stance this long gives the level baseline (hip line, trunk, knees).")
     smooth_s: float = threshold(
-        0.2, "Median window for angles: removes the model's frame-to-frame jitter, keeps a drop "
-             "that lasts.")
+        0.25, "Median window for angles and foot heights: removes the model's frame-to-frame "
+              "jitter, keeps a drop that lasts.")
 
 
 @dataclass
 class Baseline:
-    """The person's own two-leg stance: the zero of every angle."""
+    """The person's own two-leg stance: the zero of every angle, and where the feet rest."""
 
     hip_tilt_lr: float = 0.0  # slope of the hip line, + when the left hip is lower (image)
     trunk_tilt: float = 0.0  # shoulder-mid over hip-mid from vertical, + toward image right
     fppa: dict[str, float] = field(default_factory=lambda: {"left": 0.0, "right": 0.0})
-    up: np.ndarray = field(default_factory=lambda: np.array([0.0, -1.0, 0.0]))  # world
-    lr_axis: np.ndarray = field(default_factory=lambda: np.array([1.0, 0.0, 0.0]))  # world R->L hip
-    leg_m: float = float("nan")
+    home: dict[str, np.ndarray] = field(default_factory=dict)  # side -> foot tip (x, y) image
     measured: bool = False
 
 
@@ -158,16 +180,12 @@ class Reach:
     peak_t: float = float("nan")
     direction_deg: float = float("nan")
     point: str = ""
+    peak_xy: tuple[float, float] = (float("nan"), float("nan"))  # image (medial, down) / leg
 
     def to_dict(self) -> dict[str, Any]:
         return {"side": self.side, "t_s": round(self.t_s, 3), "t_end_s": round(self.t_end_s, 3),
                 "t_peak_s": round(self.peak_t, 3), "point": self.point,
                 "direction_deg": round(self.direction_deg, 1), "distance_pct": round(self.peak_pct, 1)}
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 1e-9 and math.isfinite(n) else np.full_like(v, np.nan)
 
 
 def _mid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -188,7 +206,9 @@ class _Median:
             self.buf.popleft()
         if not self.buf or not math.isfinite(v):
             return float("nan")
-        return float(np.median([x for _, x in self.buf]))
+        vals = sorted(x for _, x in self.buf)
+        n = len(vals)
+        return vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
 
     def clear(self) -> None:
         self.buf.clear()
@@ -199,8 +219,7 @@ def fppa_deg(image: np.ndarray, side: str) -> float:
     hip-ankle line (valgus), - when lateral (varus). Medial is toward the other hip.
 
     Pass image landmarks for the camera's view, or world landmarks for an orthographic
-    frontal view (x, y only): the latter has no perspective error when the knee bends
-    toward the camera."""
+    frontal view (x, y only)."""
     hip, knee, ankle = (image[side_lm(side, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
     other_hip = image[side_lm(other_side(side), "HIP"), :2]
     bend = float(flexion_deg(hip, knee, ankle))
@@ -220,12 +239,33 @@ def hip_tilt_lr(image: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(lh[1] - rh[1], dx)))
 
 
-def _hip_tilt(image: np.ndarray, world: np.ndarray) -> float:
-    """Hip-line slope from the image and from the world landmarks, averaged: the image is
-    the model's most direct output, the world view has no perspective error when the
-    pelvis turns; where one is missing the other is used."""
-    vals = [v for v in (hip_tilt_lr(image), hip_tilt_lr(world)) if math.isfinite(v)]
-    return float(np.mean(vals)) if vals else float("nan")
+def trunk_tilt(image: np.ndarray) -> float:
+    """Shoulder midpoint over hip midpoint, degrees from vertical, + toward image right."""
+    top = _mid(image[LM.LEFT_SHOULDER, :2], image[LM.RIGHT_SHOULDER, :2])
+    bottom = _mid(image[LM.LEFT_HIP, :2], image[LM.RIGHT_HIP, :2])
+    d = top - bottom
+    return float(np.degrees(np.arctan2(d[0], -d[1])))
+
+
+@dataclass
+class _Feet:
+    """One frame's feet in the image: lowest point row, tip and mid-foot, per side."""
+
+    low: dict[str, float]
+    tip: dict[str, np.ndarray]
+    mid: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, im: np.ndarray) -> _Feet | None:
+        low, tip, mid = {}, {}, {}
+        for s in SIDES:
+            heel, toe = im[side_lm(s, "HEEL"), :2], im[side_lm(s, "FOOT_INDEX"), :2]
+            if not (np.all(np.isfinite(heel)) and np.all(np.isfinite(toe))):
+                return None
+            low[s] = float(max(heel[1], toe[1]))
+            tip[s] = toe.copy()
+            mid[s] = _mid(heel, toe)
+        return cls(low, tip, mid)
 
 
 class StarBalanceAnalyser(Analyser):
@@ -251,7 +291,7 @@ class StarBalanceAnalyser(Analyser):
             raise InputError(f"Unknown star-balance variant '{variant}': choose y, star (star6, star8)")
         self.variant: str | None = variant
         self.base = Baseline()
-        self._base_buf: list[tuple[float, float, float, float, float, np.ndarray, np.ndarray, float]] = []
+        self._base_buf: deque[tuple[float, float, float, float, float, np.ndarray, np.ndarray]] = deque()
         self._two_leg_since: float | None = None
         on, off = cfg.min_on_s, cfg.min_off_s
         self.pelvic = FaultDetector("pelvic_drop", cfg.pelvic_drop_deg, cfg.pelvic_drop_off_deg, on, off)
@@ -266,103 +306,86 @@ class StarBalanceAnalyser(Analyser):
         self._m_trunk = _Median(cfg.smooth_s)
         self._m_fppa = _Median(cfg.smooth_s)
         self._m_height = _Median(cfg.smooth_s)
+        self._m_raised = _Median(cfg.smooth_s)
+        self._leg_buf: deque[float] = deque(maxlen=150)
+        self.leg_px = float("nan")
+        self._still: deque[tuple[float, np.ndarray]] = deque()
         # single-leg state
         self.stance: str | None = None
         self._raised_since: tuple[str, float] | None = None
         self._down_since: float | None = None
         self._switch_since: float | None = None
-        self._centre = np.zeros(2)  # the raised foot's resting position (% leg: anterior, medial)
-        self._centre_buf: deque[np.ndarray] = deque()
+        self._centre: np.ndarray | None = None  # raised foot tip at the centre (image px)
+        self._centre_buf: deque[np.ndarray] = deque(maxlen=90)
         self._min_since_reach: tuple[float, float] = (float("inf"), 0.0)
-        self._plant: np.ndarray | None = None  # stance ankle image position when planted
+        self._plant: np.ndarray | None = None  # stance mid-foot image position when planted
         self._plant_buf: list[np.ndarray] = []
+        self.depth_scale = float(cfg.depth_scale)
+        self._stance_t0 = 0.0
+        self._drop_zero: float | None = None
+        self._drop_zero_buf: list[float] = []
         self.reaches: list[Reach] = []
         self._reach: Reach | None = None
-        self._last_near_t: float | None = None
-        self._reach_samples: list[tuple[float, float, float]] = []  # (t, pct, angle)
+        self._reach_samples: list[tuple[float, float, float, float]] = []  # (t, moved, medial, down)
         self._last_reliable_t: float | None = None
         self.values_now: dict[str, float] = {}
         self._peaks: dict[str, list[float]] = {"pelvic_drop_deg": [], "trunk_lean_deg": [],
                                                "knee_valgus_deg": []}
-        self.balance_losses = 0
 
     # ------------------------------------------------------------------ geometry
 
-    def _foot_heights(self, world: np.ndarray) -> dict[str, tuple[float, float]]:
-        """Per foot: (lower, higher) of heel and toe height along the baseline's up axis, m."""
-        up = self.base.up
-        out = {}
-        for s in ("left", "right"):
-            h = [float(np.dot(world[side_lm(s, p)], up)) for p in ("HEEL", "FOOT_INDEX")]
-            out[s] = (min(h), max(h)) if all(map(math.isfinite, h)) else (float("nan"),) * 2
-        return out
+    def _leg(self, im: np.ndarray) -> float:
+        """The person's image leg length: the longest of the last few seconds (a bending
+        knee or a leg swung toward the camera only shortens it)."""
+        vals = []
+        for s in SIDES:
+            hip, knee, ankle = (im[side_lm(s, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
+            vals.append(float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle)))
+        v = max((x for x in vals if math.isfinite(x)), default=float("nan"))
+        if math.isfinite(v) and v > 0:
+            self._leg_buf.append(v)
+        if len(self._leg_buf) >= 3:
+            self.leg_px = float(np.percentile(self._leg_buf, 90))
+        return self.leg_px
 
-    def _leg_m(self, world: np.ndarray, side: str) -> float:
-        hip, knee, ankle = (world[side_lm(side, p)] for p in ("HIP", "KNEE", "ANKLE"))
-        return float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle))
-
-    def _leg_length(self, world: np.ndarray) -> float:
-        if math.isfinite(self.base.leg_m):
-            return self.base.leg_m
-        legs = [self._leg_m(world, s) for s in ("left", "right")]
-        legs = [v for v in legs if math.isfinite(v) and v > 0]
-        return max(legs) if legs else float("nan")
-
-    def _floor_frame(self, stance: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(up, medial, anterior) unit vectors in world coordinates for this stance leg."""
-        up = self.base.up
-        lr = self.base.lr_axis - np.dot(self.base.lr_axis, up) * up  # right hip -> left hip
-        lr = _unit(lr)
-        medial = -lr if stance == "left" else lr  # toward the raised leg's side
-        ant = _unit(np.cross(up, medial))
-        if ant[2] > 0:  # anterior points toward the camera (world -z)
-            ant = -ant
-        return up, medial, ant
+    def _medial_sign(self, im: np.ndarray, stance: str) -> float:
+        """Image x direction from the stance hip toward the raised leg's hip."""
+        d = im[side_lm(other_side(stance), "HIP"), 0] - im[side_lm(stance, "HIP"), 0]
+        return 1.0 if d >= 0 else -1.0
 
     # ------------------------------------------------------------------ baseline
 
-    def _collect_baseline(self, t: float, frame: PoseFrame, both_down: bool) -> None:
-        im, w = frame.image, frame.world
+    def _feet_still(self, t: float, feet: _Feet, leg: float) -> bool:
+        """Both feet have stayed within 3 % of leg length over the last 0.3 s."""
+        p = np.array([feet.mid["left"], feet.mid["right"]]).ravel()
+        self._still.append((t, p))
+        while self._still and t - self._still[0][0] > 0.3:
+            self._still.popleft()
+        arr = np.array([x for _, x in self._still])
+        return bool(np.ptp(arr, axis=0).max() / leg * 100.0 < 3.0) if len(arr) >= 3 else False
+
+    def _collect_baseline(self, t: float, im: np.ndarray, feet: _Feet, both_down: bool) -> None:
         if not both_down:
             self._two_leg_since = None
             self._base_buf.clear()
             return
         if self._two_leg_since is None:
             self._two_leg_since = t
-        # The floor's normal: perpendicular to both feet's heel->toe lines and to the line
-        # between the feet (all four points rest on the floor). Unlike the body axis it does
-        # not tilt with how the hips sit over the feet.
-        fwd = (w[LM.LEFT_FOOT_INDEX] - w[LM.LEFT_HEEL]) + (w[LM.RIGHT_FOOT_INDEX] - w[LM.RIGHT_HEEL])
-        across = _mid(w[LM.LEFT_HEEL], w[LM.LEFT_FOOT_INDEX]) - _mid(w[LM.RIGHT_HEEL], w[LM.RIGHT_FOOT_INDEX])
-        normal = np.cross(fwd, across)
-        body_axis = _mid(w[LM.LEFT_HIP], w[LM.RIGHT_HIP]) - _mid(w[LM.LEFT_ANKLE], w[LM.RIGHT_ANKLE])
-        if np.dot(normal, body_axis) < 0:
-            normal = -normal
-        sample = (_hip_tilt(im, w),
-                  float(tilt_from_vertical_deg(_mid(im[LM.LEFT_SHOULDER], im[LM.RIGHT_SHOULDER]),
-                                               _mid(im[LM.LEFT_HIP], im[LM.RIGHT_HIP]))),
-                  fppa_deg(w, "left"), fppa_deg(w, "right"),
-                  max(self._leg_m(w, "left"), self._leg_m(w, "right")),
-                  _unit(normal), w[LM.LEFT_HIP] - w[LM.RIGHT_HIP], t)
-        self._base_buf.append(sample)
+        self._base_buf.append((t, hip_tilt_lr(im), trunk_tilt(im), fppa_deg(im, "left"),
+                               fppa_deg(im, "right"), feet.tip["left"].copy(), feet.tip["right"].copy()))
         # Keep the last 2 s of stance: the freshest baseline, robust to the camera moving.
-        self._base_buf = [s for s in self._base_buf if t - s[7] <= 2.0]
+        while self._base_buf and t - self._base_buf[0][0] > 2.0:
+            self._base_buf.popleft()
         if t - self._two_leg_since >= self.c.baseline_s and len(self._base_buf) >= 3:
-            arr = np.array([s[:5] for s in self._base_buf], float)
+            arr = np.array([b[1:5] for b in self._base_buf], float)
             if not np.isfinite(arr).any(axis=0).all():
                 return
             med = np.nanmedian(arr, axis=0)
-            if not np.all(np.isfinite(med)):
-                return
-            up = _unit(np.nanmedian(np.array([s[5] for s in self._base_buf]), axis=0))
-            lr = _unit(np.nanmedian(np.array([s[6] for s in self._base_buf]), axis=0))
-            if not (np.all(np.isfinite(up)) and np.all(np.isfinite(lr))):
-                return
+            home = {"left": np.median(np.array([b[5] for b in self._base_buf]), axis=0),
+                    "right": np.median(np.array([b[6] for b in self._base_buf]), axis=0)}
             self.base = Baseline(hip_tilt_lr=float(med[0]), trunk_tilt=float(med[1]),
-                                 fppa={"left": float(med[2]), "right": float(med[3])},
-                                 up=-up if up[1] > 0 else up, lr_axis=lr, leg_m=float(med[4]),
+                                 fppa={"left": float(med[2]), "right": float(med[3])}, home=home,
                                  measured=True)
-            # world y points down: the body axis from ankles to hips points up (y < 0)
 
     # ------------------------------------------------------------------ per frame
 
@@ -371,7 +394,7 @@ class StarBalanceAnalyser(Analyser):
         out: list[Event] = []
         nan = float("nan")
         self.values_now = {"pelvic_drop_deg": nan, "trunk_lean_abs_deg": nan, "knee_valgus_deg": nan,
-                           "reach_pct": nan, "raised_foot_height_cm": nan}
+                           "reach_pct": nan}
         if not reliable:
             # Nothing is measured or advanced: faults neither raise nor clear, a reach in
             # progress is dropped if the pose stays lost.
@@ -384,93 +407,117 @@ class StarBalanceAnalyser(Analyser):
         gap = self._last_reliable_t is not None and t - self._last_reliable_t > 1.0
         self._last_reliable_t = t
         if gap:
-            self._m_drop.clear(), self._m_trunk.clear(), self._m_fppa.clear(), self._m_height.clear()
-        im, w = frame.image, frame.world
-        leg = self._leg_length(w)
-        if not math.isfinite(leg) or leg <= 0:
-            return out
-        heights = self._foot_heights(w)
-        dl = (heights["left"][0] - heights["right"][0]) / leg * 100.0  # + when left is higher
-        d = self._m_height.push(t, dl)
-        if not math.isfinite(d):
+            for m in (self._m_drop, self._m_trunk, self._m_fppa, self._m_height, self._m_raised):
+                m.clear()
+            self._still.clear()
+        im = frame.image
+        leg = self._leg(im)
+        feet = _Feet.of(im)
+        if feet is None or not math.isfinite(leg) or leg <= 0:
             return out
 
-        # --- which foot is up (hysteresis: lift_on to rise, lift_off to come down)
-        up_now: str | None
-        if d >= self.c.lift_on_pct:
-            up_now = "left"
-        elif d <= -self.c.lift_on_pct:
-            up_now = "right"
-        elif abs(d) < self.c.lift_off_pct:
-            up_now = None
+        if self.stance is None:
+            # Two-leg stance or lifting a foot: both feet are side by side, at the same
+            # distance from the camera, so their image heights compare directly.
+            d = self._m_height.push(t, (feet.low["right"] - feet.low["left"]) / leg * 100.0)  # + left higher
+            if not math.isfinite(d):
+                return out
+            up_now = "left" if d >= self.c.lift_on_pct else "right" if d <= -self.c.lift_on_pct else None
+            still = self._feet_still(t, feet, leg)
+            self._collect_baseline(t, im, feet, abs(d) < self.c.lift_off_pct and still)
+            out += self._maybe_start_stance(t, up_now if abs(d) >= self.c.lift_off_pct else None, feet)
+            if self.stance is None:
+                for d_ in self._fault_detectors():
+                    out += d_.update(t, None)
+                return out
+        stance, raised = self.stance, other_side(self.stance)
+
+        # --- the raised foot put down, the stance foot lifted, the stance foot moving
+        beside = self._beside(feet, raised, leg)
+        h = float("nan")
+        if beside:
+            h = self._m_raised.push(t, (feet.low[stance] - feet.low[raised]) / leg * 100.0)
         else:
-            up_now = "hold"  # in between: keep the current state
-        both_down = up_now is None and self.stance is None
-        self._collect_baseline(t, frame, both_down)
-
-        if self.stance is None:
-            out += self._maybe_start_stance(t, up_now, im)
-        if self.stance is None:
-            for d_ in self._fault_detectors():
-                out += d_.update(t, None)
-            return out
-
-        if up_now == self.stance:
+            self._m_raised.clear()
+        down = beside and math.isfinite(h) and h < self.c.touch_pct
+        if beside and math.isfinite(h) and h <= -self.c.lift_on_pct:
             # The stance foot is now the lifted one: a change of leg without a long rest.
             if self._switch_since is None:
                 self._switch_since = t
             elif t - self._switch_since >= self.c.lift_min_s - 1e-6:
                 out += self._end_stance(t)
-                self._raised_since = (up_now, self._switch_since)
-                out += self._maybe_start_stance(t, up_now, im)
+                self._raised_since = (stance, self._switch_since)
+                out += self._maybe_start_stance(t, stance, feet)
                 if self.stance is None:
                     return out
+                stance, raised = self.stance, other_side(self.stance)
+                down, beside = False, False
         else:
             self._switch_since = None
-        stance, raised = self.stance, other_side(self.stance)
-        # --- the raised foot put down (flat) and the stance foot moving
-        _lo, hi = heights[raised]
-        s_lo = heights[stance][0]
-        flat_pct = (hi - s_lo) / leg * 100.0
-        toe_h = float(np.dot(w[side_lm(raised, "FOOT_INDEX")], self.base.up))
-        self.values_now["raised_foot_height_cm"] = (toe_h - s_lo) * 100.0
-        down = flat_pct < self.c.touch_pct
         out += self._track_touchdown(t, down)
         if self.stance is None:  # the single-leg stance ended (a rest)
             return out
-        out += self._track_stance_shift(t, im, leg_px=self._leg_px(im, stance))
+        out += self._track_stance_shift(t, feet, leg, stance, raised)
 
-        # --- angles
-        drop = _hip_tilt(im, w) - self.base.hip_tilt_lr
+        # --- angles, relative to the two-leg stance
+        drop = hip_tilt_lr(im) - self.base.hip_tilt_lr
         drop = drop if raised == "left" else -drop
-        drop = self._m_drop.push(t, drop)
-        trunk_raw = float(tilt_from_vertical_deg(_mid(im[LM.LEFT_SHOULDER], im[LM.RIGHT_SHOULDER]),
-                                                 _mid(im[LM.LEFT_HIP], im[LM.RIGHT_HIP])))
-        trunk = self._m_trunk.push(t, trunk_raw - self.base.trunk_tilt)
-        fppa = self._m_fppa.push(t, fppa_deg(w, stance) - self.base.fppa[stance])
+        zero = self._stance_zero(t, drop)
+        drop = self._m_drop.push(t, drop - zero if beside else drop)
+        trunk = self._m_trunk.push(t, trunk_tilt(im) - self.base.trunk_tilt)
+        fppa = self._m_fppa.push(t, fppa_deg(im, stance) - self.base.fppa[stance])
         self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
                                else nan, knee_valgus_deg=fppa)
-        out += self.pelvic.update(t, drop)
-        out += self.trunk.update(t, abs(trunk) if math.isfinite(trunk) else None)
-        out += self.valgus.update(t, fppa)
+        # A thigh crossing behind or in front of the stance leg drags the model's hip point
+        # with it (an apparent drop of up to 8 deg that is not there): no pelvic reading then.
+        med = self._medial_sign(im, stance)
+        crossing = (feet.tip[raised][0] - feet.mid[stance][0]) * med / leg * 100.0 < -self.c.beside_pct
+        # With the raised foot down the person stands on two feet: no single-leg control to judge.
+        out += self.pelvic.update(t, None if crossing or down else drop)
+        out += self.trunk.update(t, abs(trunk) if math.isfinite(trunk) and not down else None)
+        out += self.valgus.update(t, None if down else fppa)
         for k, v in (("pelvic_drop_deg", drop), ("trunk_lean_deg", abs(trunk)), ("knee_valgus_deg", fppa)):
             if math.isfinite(v):
                 self._peaks[k].append(v)
 
         # --- reaches
-        out += self._track_reach(t, w, leg, stance, down)
+        out += self._track_reach(t, im, feet, leg, stance)
         return out
 
-    def _leg_px(self, im: np.ndarray, side: str) -> float:
-        hip, knee, ankle = (im[side_lm(side, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
-        return float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle))
+    def _stance_zero(self, t: float, drop: float) -> float:
+        """The pose model reads the hip line of a person on one leg with a tilt of its own,
+        set by where the raised thigh is (the model places each hip point from its thigh):
+        with the raised foot held beside the stance foot it reads a hip hike of 2-5 deg that
+        is not there; with the thigh swung forward the offset is gone, and a thigh crossing
+        the midline reads as a drop. The first `baseline_s` of the stance, before the first
+        reach, shows the offset of the foot-beside posture; it is taken out in that posture
+        only. An apparent hike is the model's; an apparent drop is kept (a person may well
+        start with the hip dropped)."""
+        if self._drop_zero is not None:
+            return self._drop_zero
+        if self._reach is None and not self.reaches and math.isfinite(drop):
+            self._drop_zero_buf.append(drop)
+            if t - self._stance_t0 < self.c.baseline_s:
+                return 0.0
+        if not self._drop_zero_buf:
+            return 0.0
+        self._drop_zero = min(0.0, float(np.median(self._drop_zero_buf)))
+        return self._drop_zero
 
-    def _maybe_start_stance(self, t: float, up_now: str | None, im: np.ndarray) -> list[Event]:
-        if up_now not in ("left", "right"):
-            if up_now is None:
-                self._raised_since = None
+    def _beside(self, feet: _Feet, raised: str, leg: float) -> bool:
+        """Is the raised foot beside the stance foot (at its centre spot or its two-leg
+        spot), so that the two feet's image heights compare?"""
+        if self._reach is not None:
+            return False
+        tip = feet.tip[raised]
+        spots = [p for p in (self._centre, self.base.home.get(raised)) if p is not None]
+        return any(float(np.linalg.norm(tip - p)) / leg * 100.0 < self.c.beside_pct for p in spots)
+
+    def _maybe_start_stance(self, t: float, up_now: str | None, feet: _Feet) -> list[Event]:
+        if up_now not in SIDES:
+            self._raised_since = None
             return []
-        if self.side_hint in ("left", "right") and other_side(up_now) != self.side_hint:
+        if self.side_hint in SIDES and other_side(up_now) != self.side_hint:
             return []  # the chosen stance leg only
         if self._raised_since is None or self._raised_since[0] != up_now:
             self._raised_since = (up_now, t)
@@ -487,10 +534,11 @@ class StarBalanceAnalyser(Analyser):
         # A touch-down belongs to the foot that touches (SPEC: "the foot that lands"); a
         # stance foot that moves, to the stance foot.
         self.touch.side, self.shift.side = up_now, stance
-        self._centre = np.zeros(2)
-        self._centre_buf: deque[np.ndarray] = deque()
+        self._centre = feet.tip[up_now].copy()
+        self._centre_buf = deque([self._centre.copy()], maxlen=90)
+        self._stance_t0, self._drop_zero, self._drop_zero_buf = t, None, []
         self._min_since_reach = (float("inf"), t)
-        for m in (self._m_drop, self._m_trunk, self._m_fppa):
+        for m in (self._m_drop, self._m_trunk, self._m_fppa, self._m_raised):
             m.clear()
         cur = self.sets.current
         if cur is None or cur.side != stance:
@@ -504,6 +552,7 @@ class StarBalanceAnalyser(Analyser):
             out += d.finish(t)
         self.stance = None
         self._reach = None
+        self._m_height.clear()
         cur = self.sets.current
         if cur is not None and cur.reps == 0:
             self.sets.current = None  # lifted and put down without a reach: no set
@@ -528,20 +577,18 @@ class StarBalanceAnalyser(Analyser):
             # a complete set ends with the rest; an incomplete one stays open for the same leg
         return out
 
-    def _track_stance_shift(self, t: float, im: np.ndarray, leg_px: float) -> list[Event]:
-        if self.stance is None:
-            return []
-        ankle = im[side_lm(self.stance, "ANKLE"), :2]
-        heel = im[side_lm(self.stance, "HEEL"), :2]
-        p = _mid(ankle, heel)
-        if not np.all(np.isfinite(p)) or not math.isfinite(leg_px) or leg_px <= 0:
+    def _track_stance_shift(self, t: float, feet: _Feet, leg: float, stance: str, raised: str) -> list[Event]:
+        p = feet.mid[stance]
+        # While the raised foot is over the stance foot in the image (reaching toward or
+        # away from the camera) the model cannot see the stance foot: no reading.
+        if float(np.linalg.norm(feet.mid[raised] - p)) / leg * 100.0 < 30.0:
             return self.shift.update(t, None)
         if self._plant is None:
-            self._plant_buf.append(p)
+            self._plant_buf.append(p.copy())
             if len(self._plant_buf) >= 5:
                 self._plant = np.median(np.array(self._plant_buf), axis=0)
             return self.shift.update(t, None)
-        moved = float(np.linalg.norm(p - self._plant)) / leg_px * 100.0
+        moved = float(np.linalg.norm(p - self._plant)) / leg * 100.0
         out = self.shift.update(t, moved)
         if self.shift.active:
             # Re-plant where the foot now is: the cue clears once it stays there, and one
@@ -563,29 +610,33 @@ class StarBalanceAnalyser(Analyser):
             return Y_POINTS
         return STAR8_POINTS
 
-    def _track_reach(self, t: float, w: np.ndarray, leg: float, stance: str, down: bool) -> list[Event]:
-        """Reach distance = raised foot tip from the stance mid-foot, on the floor plane, as
-        % of leg length (how the Y/star test measures it). Whether a reach is under way is
-        judged on how far the foot has moved from where this person holds it at the centre
-        (the median resting position), so a wide or narrow resting position, and reaches
-        that cross behind the stance leg, are all caught."""
+    def _floor_xy(self, dx_med: float, dy_down: float) -> tuple[float, float]:
+        """Image displacement (medial, down) in leg lengths -> floor (anterior, medial), in
+        leg lengths. A floor point at distance D below a camera at height h sits f h / D
+        below the horizon, so moving it from D0 to D1 moves it down the image by
+        h (D0 / D1 - 1) leg lengths (at the stance foot's scale): D0 - D1 =
+        depth_scale x dy / (1 + dy / h). Sideways moves map one to one."""
+        h = self.c.camera_height_legs
+        ant = self.depth_scale * dy_down / max(0.2, 1.0 + dy_down / h)
+        return ant, dx_med
+
+    def _track_reach(self, t: float, im: np.ndarray, feet: _Feet, leg: float, stance: str) -> list[Event]:
+        """A reach is the raised foot tip leaving the spot where this person holds it at
+        the centre (the median resting position) and coming back. Its direction and
+        distance are measured from the stance mid-foot (how the Y/star test measures)."""
         raised = other_side(stance)
-        _up, medial, ant = self._floor_frame(stance)
-        tip = w[side_lm(raised, "FOOT_INDEX")]
-        base = _mid(w[side_lm(stance, "HEEL")], w[side_lm(stance, "FOOT_INDEX")])
-        v = tip - base
-        xy = np.array([np.dot(v, ant), np.dot(v, medial)]) / leg * 100.0
-        if not np.all(np.isfinite(xy)):
-            return []
-        pct = float(np.hypot(*xy))
-        ang = float(np.degrees(np.arctan2(xy[1], xy[0])))
-        self.values_now["reach_pct"] = pct
+        med = self._medial_sign(im, stance)
+        tip = feet.tip[raised]
         if self._reach is None:
-            self._centre_buf.append(xy)
-            while len(self._centre_buf) > 300:
-                self._centre_buf.popleft()
+            self._centre_buf.append(tip.copy())
             self._centre = np.median(np.array(self._centre_buf), axis=0)
-        moved = float(np.hypot(*(xy - self._centre)))
+        assert self._centre is not None
+        dv = (tip - self._centre) / leg
+        moved = float(np.hypot(*dv)) * 100.0
+        # reach vector from the stance mid-foot: sideways offset of the centre plus the move
+        off = (self._centre[0] - feet.mid[stance][0]) * med / leg
+        ant, medial = self._floor_xy(dv[0] * med + off, dv[1])
+        self.values_now["reach_pct"] = float(np.hypot(ant, medial)) * 100.0
         out: list[Event] = []
         if self._reach is None:
             # the reach starts when the foot last left its resting place
@@ -596,9 +647,9 @@ class StarBalanceAnalyser(Analyser):
                 self._reach_samples = []
         if self._reach is not None:
             r = self._reach
-            self._reach_samples.append((t, moved, ang))
-            if pct > r.peak_pct and moved >= self.c.reach_on_pct:
-                r.peak_pct, r.peak_t = pct, t
+            self._reach_samples.append((t, moved, dv[0] * med + off, dv[1]))
+            if moved > r.peak_pct:
+                r.peak_pct, r.peak_t = moved, t
             if moved < self.c.reach_off_pct:
                 r.t_end_s = t
                 self._reach = None
@@ -608,18 +659,17 @@ class StarBalanceAnalyser(Analyser):
         return out
 
     def _count_reach(self, r: Reach) -> list[Event]:
-        # Direction: circular mean over the samples near the farthest point.
-        far = max((m for _, m, _ in self._reach_samples), default=0.0)
-        near = [(m, a) for _, m, a in self._reach_samples if m >= 0.85 * far and math.isfinite(a)]
+        # The farthest point: the median over the samples near the peak of the move.
+        far = max((m for _, m, _, _ in self._reach_samples), default=0.0)
+        near = [(x, y) for _, m, x, y in self._reach_samples if m >= 0.85 * far]
         if near:
-            rad = np.radians([a for _, a in near])
-            r.direction_deg = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+            r.peak_xy = (float(np.median([x for x, _ in near])), float(np.median([y for _, y in near])))
         self.reaches.append(r)
         before = self._points_per_set()
         self._decide_variant()
         if self._points_per_set() != before:
             self._regroup_sets()
-        r.point = nearest_point(r.direction_deg, self._points())[0] if math.isfinite(r.direction_deg) else ""
+        self._name_reach(r)
         cur = self.sets.current
         if cur is None or cur.side != r.side or cur.reps >= self._points_per_set():
             cur = self.sets.start(r.side, r.t_s)
@@ -633,6 +683,17 @@ class StarBalanceAnalyser(Analyser):
             self.sets.end(r.t_end_s)
         return [ev]
 
+    def _name_reach(self, r: Reach) -> None:
+        """Direction, distance and point name from the reach's image displacement and
+        the current depth scale."""
+        x, y = r.peak_xy
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return
+        ant, med = self._floor_xy(x, y)
+        r.direction_deg = float(np.degrees(np.arctan2(med, ant)))
+        r.peak_pct = float(np.hypot(ant, med)) * 100.0
+        r.point = nearest_point(r.direction_deg, self._points())[0]
+
     def _regroup_sets(self) -> None:
         """The set size changed (Y turned out to be a star): regroup the reaches counted so
         far, in order, into sets of the new size per run of the same leg."""
@@ -645,10 +706,9 @@ class StarBalanceAnalyser(Analyser):
             if cur is None or cur.side != r.side or cur.reps >= n:
                 cur = self.sets.start(r.side, r.t_s)
             cur.reps += 1
+            self._name_reach(r)
             cur.figures.setdefault("reaches", []).append(
-                {"point": nearest_point(r.direction_deg, self._points())[0]
-                 if math.isfinite(r.direction_deg) else "", "distance_pct": round(r.peak_pct, 1)})
-            r.point = cur.figures["reaches"][-1]["point"]
+                {"point": r.point, "distance_pct": round(r.peak_pct, 1)})
             if cur.reps >= n:
                 self.sets.end(r.t_end_s)
         if self.sets.current is None and open_side is not None and self.stance == open_side:
@@ -658,6 +718,8 @@ class StarBalanceAnalyser(Analyser):
         """Y or star from the directions reached, unless chosen. A Y has only its three
         points; two reaches clearly off them (medial, lateral, posterior...) make it a star,
         and the spacing of consecutive reaches tells 6 points (60 deg) from 8 (45 deg)."""
+        for r in self.reaches:
+            self._name_reach(r)
         if self.variant_hint is not None:
             self.variant = self.variant_hint
         else:
@@ -704,6 +766,7 @@ class StarBalanceAnalyser(Analyser):
             "reaches": [r.to_dict() for r in self.reaches],
             "reaches_total": len(self.reaches),
             "max_reach_pct": best,
+            "depth_scale": round(self.depth_scale, 2),
             "pelvic_drop_max_deg": stat("pelvic_drop_deg", np.max),
             "pelvic_drop_mean_deg": stat("pelvic_drop_deg", np.mean),
             "trunk_lean_max_deg": stat("trunk_lean_deg", np.max),
@@ -730,8 +793,10 @@ class StarBalanceAnalyser(Analyser):
             lms |= {LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP}
         if self.valgus.active and self.stance:
             lms |= {side_lm(self.stance, p) for p in ("HIP", "KNEE", "ANKLE")}
-        if (self.touch.active or self.shift.active) and self.stance:
+        if self.touch.active and self.stance:
             lms |= {side_lm(other_side(self.stance), p) for p in ("HEEL", "FOOT_INDEX", "ANKLE")}
+        if self.shift.active and self.stance:
+            lms |= {side_lm(self.stance, p) for p in ("HEEL", "FOOT_INDEX", "ANKLE")}
         st.fault_landmarks = frozenset(int(i) for i in lms)
         if not st.reading:
             return st
@@ -741,7 +806,7 @@ class StarBalanceAnalyser(Analyser):
         if math.isfinite(v.get("knee_valgus_deg", float("nan"))):
             st.info["knee valgus"] = f"{v['knee_valgus_deg']:+.0f} deg"
         if self._reach is not None:
-            st.info["reach"] = f"{self._reach.peak_pct:.0f}% leg"
+            st.info["reach"] = "under way"
         elif self.reaches:
             r = self.reaches[-1]
             st.info["last reach"] = f"{r.point} {r.peak_pct:.0f}%"
