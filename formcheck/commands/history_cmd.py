@@ -101,7 +101,9 @@ def progress_command(
         from formcheck.report.plots import progress_plot
 
         out_png.parent.mkdir(parents=True, exist_ok=True)
-        out_png.write_bytes(progress_plot(points, metric))
+        drills = sorted({p.drill for p in points})
+        title = f"{metric} over sessions ({', '.join(drills)}{', ' + side + ' side' if side else ''})"
+        out_png.write_bytes(progress_plot(points, metric, title=title))
         Console(stderr=True).print(f"Wrote {out_png} ({len(points)} points)")
         return
     Console().print(_progress_table(metric, points))

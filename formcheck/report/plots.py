@@ -204,7 +204,7 @@ def trace_plot(traces: Sequence) -> bytes | None:
     return to_png(fig)
 
 
-def progress_plot(points: Sequence, metric: str, unit_hint: str = "") -> bytes:
+def progress_plot(points: Sequence, metric: str, unit_hint: str = "", title: str | None = None) -> bytes:
     """A metric over sessions, one line per side (`formcheck progress ... --out PNG`)."""
     from datetime import datetime
 
@@ -218,7 +218,7 @@ def progress_plot(points: Sequence, metric: str, unit_hint: str = "") -> bytes:
         ax.plot(x, [p.value for p in ps], "o-", color=SIDE_COLOURS.get(side, "#444"),
                 label=side or "both", lw=1.5, ms=4)
     _, unit = _unit(metric.split(".")[-1])
-    ax.set_title(metric, fontsize=10, loc="left")
+    ax.set_title(title or metric, fontsize=10, loc="left")
     ax.set_ylabel(unit or unit_hint, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
