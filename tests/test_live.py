@@ -220,6 +220,7 @@ def test_keys_pause_switch_leg_next_set_and_quit(xdisplay, clips, tmp_path):
     rc, _out, err = live.finish()
     assert rc == 0, err
     assert "star-balance: 1 set (stopped early)" in err
+    assert "Stopped before the end: everything completed so far is saved." in err
 
 
 @needs_xvfb

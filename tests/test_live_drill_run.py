@@ -166,3 +166,12 @@ def test_nothing_fed_nothing_saved():
     run = make("deep-squat")
     run.finish()
     assert run.result(INFO, "synth", interrupted=True) is None
+
+
+def test_next_set_before_the_set_began_moves_on_to_the_next_one(star_frames):
+    run = make("star-balance", sets=2, settings=dataclasses.replace(FAST, rest_s=0.2))
+    play(run, star_frames[:5])
+    assert run.phase == "setup" and run.frames_fed == 0
+    run.on_action(Action.NEXT_SET)  # "skip this set"
+    assert [(s.side, s.completed) for s in run.sets] == [("left", False)]
+    assert run.phase == "rest" and run.side == "right"

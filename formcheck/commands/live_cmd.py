@@ -50,6 +50,11 @@ def report_outcome(outcome, quiet: bool = False) -> None:
             err.print(f"[bold red]formcheck:[/] could not save {d.drill}: {d.save_error}", highlight=False)
     if not outcome.saved:
         err.print("Nothing was recorded: no set was started.", highlight=False)
+    elif end.reason in ("quit", "window_closed", "max_seconds", "source_ended") and \
+            not all(d.complete or d.skipped for d in outcome.drills):
+        why = {"quit": "Stopped", "window_closed": "Window closed", "max_seconds": "Time is up",
+               "source_ended": "The video ended"}[end.reason]
+        err.print(f"{why} before the end: everything completed so far is saved.", highlight=False)
     if end.reason == "interrupted":
         err.print("formcheck: interrupted; everything completed so far is saved", highlight=False)
         raise typer.Exit(130)

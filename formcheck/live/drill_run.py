@@ -183,7 +183,7 @@ class DrillRun:
         if not self.plan.sided or side == self.side:
             return
         if self.phase in ("setup", "active"):
-            self._close_set(t, completed=False, keep=False)
+            self._close_set(t, completed=False, record="never")
             self.side = side
             self._begin_set(t)
         else:
@@ -200,8 +200,9 @@ class DrillRun:
         self._set_count, self._set_best_hold = 0, 0.0
         self.current = SetLog(self.side, self.schedule.done.get(self.side, 0) + 1, t)
 
-    def _close_set(self, t: float, completed: bool, keep: bool = True) -> None:
-        """Close the current set. keep=False drops it (switched legs before it began)."""
+    def _close_set(self, t: float, completed: bool, record: str = "if_begun") -> None:
+        """Close the current set. record: "always" (it counts as done: completed, or ended
+        with n), "if_begun" (quit, skip: only if it got under way), "never" (switched legs)."""
         cur, self.current = self.current, None
         if cur is None:
             return
@@ -211,14 +212,14 @@ class DrillRun:
             cur.count = self._set_count if self.plan.reps is not None else None
             cur.hold_s = max(self._set_best_hold, st.hold_s or 0.0) if self.plan.hold_s is not None else None
         began = self.set_analyser is not None and self.set_analyser.frames_seen > 0
-        if keep and (began or completed):
+        if record == "always" or (record == "if_begun" and began):
             self.sets.append(cur)
             self.schedule.done[cur.side] = self.schedule.done.get(cur.side, 0) + 1
         self.set_analyser = None
 
     def _end_set(self, t: float, completed: bool) -> None:
         cur = self.current
-        self._close_set(t, completed)
+        self._close_set(t, completed, record="always")
         if cur is None:
             return
         self._done_text = f"Set {cur.number} of {self.schedule.sets}" + (
