@@ -61,6 +61,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from formcheck.config import DrillConfig, threshold
+from formcheck.cues import cue_message
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, SetTracker
 from formcheck.errors import InputError
@@ -297,7 +298,6 @@ class StarBalanceAnalyser(Analyser):
         self.pelvic = FaultDetector("pelvic_drop", cfg.pelvic_drop_deg, cfg.pelvic_drop_off_deg, on, off)
         self.trunk = FaultDetector("trunk_lean", cfg.trunk_lean_deg, cfg.trunk_lean_off_deg, on, off)
         self.valgus = FaultDetector("knee_valgus", cfg.knee_valgus_deg, cfg.knee_valgus_off_deg, on, off)
-        self.touch = FaultDetector("balance_loss", 0.5, 0.5, cfg.touch_min_s, off)
         self.shift = FaultDetector("balance_loss", cfg.stance_shift_pct, cfg.stance_shift_pct * 0.6,
                                    on, off)
         self.sets = SetTracker(sets_per_side=int(cfg.sets_per_leg))
@@ -314,6 +314,8 @@ class StarBalanceAnalyser(Analyser):
         self.stance: str | None = None
         self._raised_since: tuple[str, float] | None = None
         self._down_since: float | None = None
+        self._last_down_t = 0.0
+        self._down_mid_set = False
         self._switch_since: float | None = None
         self._centre: np.ndarray | None = None  # raised foot tip at the centre (image px)
         self._centre_buf: deque[np.ndarray] = deque(maxlen=90)
@@ -533,7 +535,7 @@ class StarBalanceAnalyser(Analyser):
         self.valgus.side = stance
         # A touch-down belongs to the foot that touches (SPEC: "the foot that lands"); a
         # stance foot that moves, to the stance foot.
-        self.touch.side, self.shift.side = up_now, stance
+        self.shift.side = stance
         self._centre = feet.tip[up_now].copy()
         self._centre_buf = deque([self._centre.copy()], maxlen=90)
         self._stance_t0, self._drop_zero, self._drop_zero_buf = t, None, []
@@ -563,25 +565,36 @@ class StarBalanceAnalyser(Analyser):
         return cur is None or cur.reps == 0 or cur.reps >= self._points_per_set()
 
     def _track_touchdown(self, t: float, down: bool) -> list[Event]:
+        """The raised foot put down mid-set and lifted again to carry on is a balance loss
+        (judged when it lifts: from `touch_min_s` down to under `rest_s`). Down for
+        `rest_s` is a rest, which ends the single-leg stance (and the set, complete or
+        not): a person who stops mid-set is not cued for it."""
         out: list[Event] = []
         if down:
             if self._down_since is None:
                 self._down_since = t
-        else:
+                self._down_mid_set = not self._set_complete() or self._reach is not None
+            self._last_down_t = t
+        elif self._down_since is not None:
+            held = self._last_down_t - self._down_since
+            if held >= self.c.touch_min_s - 1e-6 and self._down_mid_set and self.stance is not None:
+                raised = other_side(self.stance)
+                out.append(Event(t_s=self._down_since, code="balance_loss", kind="fault",
+                                 message=cue_message("balance_loss", raised), side=raised,
+                                 t_end_s=self._last_down_t, value=round(held, 2)))
             self._down_since = None
-        # A touch-down between complete sets is a rest, not a fault.
-        mid_set = not self._set_complete() or self._reach is not None
-        out += self.touch.update(t, 1.0 if (down and mid_set) else 0.0)
         if self._down_since is not None and t - self._down_since >= self.c.rest_s:
+            self._down_since = None
             out += self._end_stance(t)
             # a complete set ends with the rest; an incomplete one stays open for the same leg
         return out
 
     def _track_stance_shift(self, t: float, feet: _Feet, leg: float, stance: str, raised: str) -> list[Event]:
         p = feet.mid[stance]
-        # While the raised foot is over the stance foot in the image (reaching toward or
-        # away from the camera) the model cannot see the stance foot: no reading.
-        if float(np.linalg.norm(feet.mid[raised] - p)) / leg * 100.0 < 30.0:
+        # While the raised foot is in front of or behind the stance foot in the image
+        # (reaching toward or away from the camera) the model cannot see the stance foot
+        # and places it anywhere along the other leg: no reading.
+        if abs(float(feet.mid[raised][0] - p[0])) / leg * 100.0 < 15.0:
             return self.shift.update(t, None)
         if self._plant is None:
             self._plant_buf.append(p.copy())
@@ -736,7 +749,7 @@ class StarBalanceAnalyser(Analyser):
     # ------------------------------------------------------------------ outputs
 
     def _fault_detectors(self) -> list[FaultDetector]:
-        return [self.pelvic, self.trunk, self.valgus, self.touch, self.shift]
+        return [self.pelvic, self.trunk, self.valgus, self.shift]
 
     def _finish(self, t: float) -> list[Event]:
         out: list[Event] = []
@@ -793,8 +806,6 @@ class StarBalanceAnalyser(Analyser):
             lms |= {LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP}
         if self.valgus.active and self.stance:
             lms |= {side_lm(self.stance, p) for p in ("HIP", "KNEE", "ANKLE")}
-        if self.touch.active and self.stance:
-            lms |= {side_lm(other_side(self.stance), p) for p in ("HEEL", "FOOT_INDEX", "ANKLE")}
         if self.shift.active and self.stance:
             lms |= {side_lm(self.stance, p) for p in ("HEEL", "FOOT_INDEX", "ANKLE")}
         st.fault_landmarks = frozenset(int(i) for i in lms)
