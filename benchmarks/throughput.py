@@ -21,6 +21,7 @@ A later stage (e.g. `analyze`) is one more entry in STAGES.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def render_fallback_clip(out_dir: Path) -> Path:
 class Timing:
     wall_s: float
     cpu_s: float  # this process's CPU time, all threads: what the stage costs the machine
+    note: str = ""  # e.g. where the model's thread waited
 
 
 # A stage: (model, clip, scratch dir) -> Timing for len(clip.frames) frames.
@@ -110,7 +112,7 @@ def stage_pose(model: str, clip: Clip, scratch: Path) -> Timing:
                        smoother=make_smoother(), model=model)
     if run.frames != n:
         raise RuntimeError(f"pose stage saw {run.frames} frames, expected {n}")
-    return clock.timing
+    return dataclasses.replace(clock.timing, note=run.pipeline.summary())
 
 
 STAGES: dict[str, Stage] = {"inference": stage_inference, "pose": stage_pose}
@@ -130,8 +132,8 @@ def measure(models: list[str], clip: Clip, repeats: int, scratch: Path) -> Resul
             for name, stage in STAGES.items():
                 t = stage(model, clip, scratch)
                 fps, cpu_ms = n / t.wall_s, 1000 * t.cpu_s / n
-                print(f"  {model:5s} {name:10s} run {r + 1}: {fps:6.1f} fps, {cpu_ms:5.1f} CPU-ms/frame",
-                      file=sys.stderr)
+                print(f"  {model:5s} {name:10s} run {r + 1}: {fps:6.1f} fps, {cpu_ms:5.1f} CPU-ms/frame"
+                      + (f"  ({t.note})" if t.note else ""), file=sys.stderr)
                 if fps > res[model].get(name, {}).get("fps", 0.0):
                     res[model][name] = {"fps": fps, "cpu_ms": cpu_ms}
     return res
@@ -140,13 +142,13 @@ def measure(models: list[str], clip: Clip, repeats: int, scratch: Path) -> Resul
 def table(res: Results, clip: Clip) -> str:
     names = list(STAGES)
     head = f"{'model':6s}" + "".join(f"{n + ' fps':>16s}" for n in names)
-    head += "".join(f"{n + '/' + BASELINE:>18s}" for n in names if n != BASELINE)
-    head += "".join(f"{n + ' CPU-ms/frame':>22s}" for n in names)
+    head += "".join(f"{n + '/' + BASELINE:>20s}" for n in names if n != BASELINE)
+    head += "".join(f"{n + ' CPU-ms/frame':>24s}" for n in names)
     lines = [f"clip: {clip.path.name} ({clip.size}, {len(clip.frames)} frames)", head]
     for model, row in res.items():
         line = f"{model:6s}" + "".join(f"{row[n]['fps']:16.1f}" for n in names)
-        line += "".join(f"{100 * row[n]['fps'] / row[BASELINE]['fps']:17.1f}%" for n in names if n != BASELINE)
-        line += "".join(f"{row[n]['cpu_ms']:22.1f}" for n in names)
+        line += "".join(f"{100 * row[n]['fps'] / row[BASELINE]['fps']:19.1f}%" for n in names if n != BASELINE)
+        line += "".join(f"{row[n]['cpu_ms']:24.1f}" for n in names)
         lines.append(line)
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -38,6 +39,8 @@ class Prefetcher(Generic[T]):
 
     def __init__(self, produce: Callable[[], Iterable[T]], depth: int = 4, name: str = "prefetch"):
         self._produce = produce
+        #: seconds the producer waited for room (the consumer is the slower side)
+        self.producer_wait_s = 0.0
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self._done = False
@@ -46,13 +49,17 @@ class Prefetcher(Generic[T]):
 
     def _put(self, item: object) -> bool:
         """Put without blocking forever, so close() can always stop the producer."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        t0 = time.perf_counter()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+        finally:
+            self.producer_wait_s += time.perf_counter() - t0
 
     def _run(self) -> None:
         items = iter(())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -29,7 +29,7 @@ from rich.progress import (
 
 from formcheck.cli import app
 from formcheck.errors import InputError, NoPersonError
-from formcheck.pipeline import Estimator, Smoother, pose_stream
+from formcheck.pipeline import Estimator, PipelineStats, Smoother, pose_stream
 from formcheck.pose.smoothing import make_smoother
 from formcheck.recording import RecordingWriter
 from formcheck.render.skeleton import SkeletonAnnotator
@@ -46,6 +46,7 @@ class PoseRun:
     elapsed_s: float = 0.0  # first frame requested to last frame written
     dropped: int = 0  # camera frames skipped because the model was busy
     fourcc: str | None = None  # the overlay video's codec
+    pipeline: PipelineStats = field(default_factory=PipelineStats)  # where the model's thread waited
 
     @property
     def fps(self) -> float:
@@ -69,7 +70,7 @@ def run_pose(source: Source, estimator: Estimator | None, *, out: Path | None, v
     canvas: np.ndarray | None = None
     t0 = time.perf_counter()
     try:
-        for vf, pose in pose_stream(source, estimator, smoother):
+        for vf, pose in pose_stream(source, estimator, smoother, stats=run.pipeline):
             if recording is not None:
                 recording.write(pose)
             if writer is not None:
