@@ -19,6 +19,7 @@ throughput.py can show the analyze row among its own: `STAGES["analyze"] = stage
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -49,7 +50,7 @@ def stage_analyze(model: str, clip: tp.Clip, scratch: Path) -> tp.Timing:
         run = run_session(req, check=False)
     if run.frames != n:
         raise RuntimeError(f"analyze saw {run.frames} frames, expected {n}")
-    return clock.timing
+    return dataclasses.replace(clock.timing, note=run.pipeline.summary() if run.pipeline else "")
 
 
 def measure_pool(clip: Path, model: str, copies: int, frames: int, scratch: Path) -> dict[str, float]:

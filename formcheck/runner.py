@@ -115,6 +115,7 @@ class SessionRun:
     error: BaseException | None = None
     written: list[Path] = field(default_factory=list)
     history_id: int | None = None
+    pipeline: Any = None  # formcheck.pipeline.PipelineStats: where the model's thread waited
 
     @property
     def fps(self) -> float:
@@ -228,8 +229,8 @@ def run_frames(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, sink
     return n, detected, error
 
 
-def _stream(source: Any, model: str, smoothing: bool):
-    """(video frame, pose) pairs from the pipeline, and the model label for the report."""
+def _stream(source: Any, model: str, smoothing: bool, stats: Any):
+    """(video frame, pose) pairs from the pipeline, the estimator, and the model label."""
     from formcheck.pipeline import pose_stream
     from formcheck.pose.smoothing import make_smoother
     from formcheck.sources import LandmarkSource
@@ -238,11 +239,12 @@ def _stream(source: Any, model: str, smoothing: bool):
     if isinstance(source, LandmarkSource):
         if source.smoothed:
             smoother = None  # recorded poses were smoothed already: never smooth twice
-        return pose_stream(source, None, smoother=smoother), None, source.header.model or "recording"
+        return (pose_stream(source, None, smoother=smoother, stats=stats), None,
+                source.header.model or "recording")
     from formcheck.pose.estimator import PoseEstimator
 
     estimator = PoseEstimator(model, mode="video")
-    return pose_stream(source, estimator, smoother=smoother), estimator, estimator.model_name
+    return pose_stream(source, estimator, smoother=smoother, stats=stats), estimator, estimator.model_name
 
 
 def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, *, drill: str, model: str,
@@ -291,6 +293,7 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
 
     analyser: a ready analyser to use instead of building req.drill's from its config.
     """
+    from formcheck.pipeline import PipelineStats
     from formcheck.sources import open_source
 
     if analyser is None:
@@ -298,10 +301,11 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
     name = Path(str(req.source)).name
     source = open_source(req.source, max_frames=req.max_frames)
     estimator = stream = None
+    stats = PipelineStats()
     try:
         if on_start is not None:
             on_start(source.info)
-        stream, estimator, model_name = _stream(source, req.model, req.smoothing)
+        stream, estimator, model_name = _stream(source, req.model, req.smoothing, stats)
         run = analyse_stream(stream, analyser, drill=req.drill, model=model_name, info=lambda: source.info,
                              video=req.outputs.video, thumbnails=req.outputs.html is not None,
                              progress=progress, name=name)
@@ -312,6 +316,7 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
             estimator.close()
         source.close()
     run.result.source = source.info  # the file source corrects frames/duration once decoded
+    run.pipeline = stats
     if run.frames:
         write_outputs(run, req.outputs)
     if req.history and run.frames and run.result.pose_coverage > 0 and counted_anything(run.result):
