@@ -200,8 +200,12 @@ def run_live(req: LiveRequest, display_factory: Callable[[str], Window] | None =
             if end.error is None:
                 end = LoopEnd("interrupted" if isinstance(exc, KeyboardInterrupt) else end.reason, exc,
                               end.seconds, end.frames)
-        latency = loop.stats.summary(getattr(source, "frames_released", None)
-                                     or (loop.stats.frames_shown + getattr(source, "dropped", 0)))
+        # Frames the camera delivered: playback counts them; for a camera, the ones shown
+        # plus those dropped by the camera's mailbox and by the pose thread's.
+        pump_dropped = loop.pump.dropped if loop.pump is not None else 0
+        captured = getattr(source, "frames_released", None) or (
+            loop.stats.frames_shown + getattr(source, "dropped", 0) + pump_dropped)
+        latency = loop.stats.summary(captured)
         return LiveOutcome(end, saver.outcomes, latency, loop.stats)
     finally:
         voice.close()
