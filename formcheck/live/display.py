@@ -21,6 +21,8 @@ from formcheck.errors import FormcheckError
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "formcheck"
+# Larger pictures are shown scaled down to fit (the overlay was drawn at full size).
+MAX_WINDOW = (1280, 720)
 
 
 class DisplayError(FormcheckError):
@@ -82,11 +84,13 @@ def require_display(drill: str | None = None) -> None:
 class Window:
     """One highgui window: show frames, read keys, notice when the user closes it."""
 
-    def __init__(self, title: str = WINDOW_TITLE, drill: str | None = None):
+    def __init__(self, title: str = WINDOW_TITLE, drill: str | None = None,
+                 max_size: tuple[int, int] = MAX_WINDOW):
         import cv2
 
         self._cv2 = cv2
         self.title = title
+        self.max_size = max_size
         self.closed = False
         self._shown_once = False
         try:
@@ -103,6 +107,11 @@ class Window:
         cv2 = self._cv2
         if self.closed:
             return -1
+        h, w = image.shape[:2]
+        k = min(1.0, self.max_size[0] / w, self.max_size[1] / h)
+        if k < 1.0:
+            # A 1080p camera picture would not fit a laptop screen at 1:1.
+            image = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
         cv2.imshow(self.title, image)
         key = cv2.waitKey(max(1, wait_ms))
         self._shown_once = True
