@@ -175,3 +175,15 @@ def test_next_set_before_the_set_began_moves_on_to_the_next_one(star_frames):
     run.on_action(Action.NEXT_SET)  # "skip this set"
     assert [(s.side, s.completed) for s in run.sets] == [("left", False)]
     assert run.phase == "rest" and run.side == "right"
+
+
+def test_set_up_guidance_is_spoken_when_it_persists():
+    from formcheck.synth import CameraSpec
+    from formcheck.voice import Voice
+
+    frames = clip("deep-squat", duration_s=4, camera=CameraSpec(tilt_deg=-25))  # feet out of the picture
+    run = make("deep-squat")
+    run.voice = Voice(enabled=True, command=["true"], cooldown_s=0.0)
+    play(run, frames)
+    run.voice.close()
+    assert run.voice.spoken == ["Step back so your feet are visible"]  # once, not every frame

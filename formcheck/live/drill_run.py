@@ -298,6 +298,11 @@ class DrillRun:
                 code = ss.code if ss.code in SETUP_CODES else "body_not_visible"
                 status.cues = [Cue(code, ss.message)]
                 overlay_banner = ss.message
+                # Spoken too (with --voice): the person is standing back from the screen. The
+                # coach paces it like any cue: only if it persists, never over and over.
+                said = self.coach.update(t, status.cues).say
+                if said and self.voice is not None:
+                    self.voice.say(said)
 
         if self.phase == "active" and not self.paused:
             self._feed(pose)
