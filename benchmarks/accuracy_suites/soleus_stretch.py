@@ -1,8 +1,10 @@
 """Accuracy suite: soleus (knee-to-wall) stretch, filmed side-on.
 
-Clean holds (both legs, side and oblique views, several actors), front-heel lifts of
-1-3 cm (the per-case lines show the smallest lift found reliably), and the front knee
-coming off the wall. Scored: heel_lift / knee_straight events, no fault on clean clips,
+Clean holds (both legs, side and oblique views), front-heel lifts of 1-3 cm (the per-case
+lines and benchmarks/heel_lift_sizes.py show the smallest lift found reliably), and the
+front knee coming off the wall. Each seed is another actor and camera: bodies from 1.60
+to 1.90 m, slight to broad builds, the phone on the floor, a chair or a shelf, one
+propped crooked. Scored: heel_lift / knee_straight events, no fault on clean clips,
 good-form seconds per hold, dorsiflexion (shank angle from vertical) and knee flexion.
 
 Targets (issue 5): heel-lift F1 >= 0.9 for lifts >= 2 cm, onset within 0.5 s; no fault
@@ -12,21 +14,34 @@ side-on.
 
 from __future__ import annotations
 
-from benchmarks.accuracy_suites import Case
-from formcheck.synth import Fault, SynthSpec
+from benchmarks.accuracy_suites import Case, RealCase
+from formcheck.synth import CameraSpec, Fault, SynthSpec
 
 DRILL = "soleus-stretch"
 HOLD_S = 15.0  # one hold, reached ~3.4 s in
 LIFT_SIZES_CM = (1.0, 1.5, 2.0, 3.0)
+LIFT_WINDOW_S = (8.0, 11.0)
 ANGLES = {"shank_angle_deg": 3.0, "knee_flexion_deg": None}
+
+# (height m, build, camera) per seed: the actor and where the phone stands.
+ACTORS = (
+    (1.75, 1.0, CameraSpec()),
+    (1.60, 0.9, CameraSpec(height_m=0.45)),
+    (1.90, 1.2, CameraSpec(height_m=1.3, tilt_deg=5.0)),
+    (1.68, 1.35, CameraSpec(height_m=0.7, roll_deg=3.0)),
+)
+
+
+def spec(view: str, side: str, seed: int, faults: list[Fault]) -> SynthSpec:
+    height, build, cam = ACTORS[seed % len(ACTORS)]
+    return SynthSpec(DRILL, side=side, view=view, seed=seed, sets=1, hold_s=HOLD_S, rest_s=3.0,
+                     faults=faults, height_m=height, build=build, camera=cam)
 
 
 def _case(name: str, view: str, side: str, seed: int, faults: list[Fault]) -> Case:
-    spec = SynthSpec(DRILL, side=side, view=view, seed=seed, sets=1, hold_s=HOLD_S, rest_s=3.0,
-                     faults=faults)
     # Dorsiflexion is only held to its target side-on.
     angles = ANGLES if view == "side" else {k: None for k in ANGLES}
-    return Case(name, spec, angles=angles)
+    return Case(name, spec(view, side, seed, faults), angles=angles)
 
 
 def cases(quick: bool = False) -> list[Case]:
@@ -40,8 +55,15 @@ def cases(quick: bool = False) -> list[Case]:
             out.append(_case(f"{view}-clean-{side}-s{seed}", view, side, seed, []))
             for size in sizes:
                 out.append(_case(f"{view}-heel{size:g}cm-{side}-s{seed}", view, side, seed,
-                                 [Fault("heel_lift", 8.0, 11.0, size)]))
+                                 [Fault("heel_lift", *LIFT_WINDOW_S, size)]))
             if not quick or i == 0:
                 out.append(_case(f"{view}-knee_straight-{side}-s{seed}", view, side, seed,
                                  [Fault("knee_straight", 9.0, 12.0)]))
     return out
+
+
+def real_cases() -> list[RealCase]:
+    return [
+        RealCase("sports2d_old_demo4_walking_side.mp4", "walking side-on: no hold, no cue", max_counts=0),
+        RealCase("rohanx01_bodyweight_squat_side.mp4", "squats side-on are no split stance: no cue"),
+    ]

@@ -8,9 +8,10 @@ rocking is allowed and encouraged. Measured:
   flexion. Side-on both come straight from the image. From the front the thigh points at
   the camera, so the image cannot show it: the model's 3D world landmarks are used
   instead, which are approximate (summary `notes` says so);
-- heel lift per side, from each heel's own flat-foot baseline captured at the start of
-  the hold (drills/heel_lift.py). Side-on the far foot hides behind the near one, so only
-  the near heel is judged there;
+- heel lift per side, against each heel's own flat-foot height learnt during the hold
+  (drills/heel_lift.py; from the front with the pose model's habit of raising the heel
+  the weight rocks off learnt as well). Side-on the far foot hides behind the near one, so only the near heel is
+  judged there;
 - front view only (side-on they lie along the line of sight and are reported as
   unavailable, never guessed): stance width (ankle distance over hip width), toe-out per
   foot, knees tracking over the toes (the knee's sideways offset from the foot), and
@@ -37,14 +38,9 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import (
-    HeelLiftMeter,
-    ReferenceLeg,
-    TrailingWindow,
-    heel_value_in_cm,
-    leg_scale_px,
-)
+from formcheck.drills.heel_lift import HeelContact, HeelCues, ReferenceLeg, leg_scale_px
 from formcheck.drills.hold_clock import GoodTimeLedger
+from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import flexion_deg
@@ -94,15 +90,16 @@ class DeepSquatConfig(DrillConfig):
     heel_lift_off: float = threshold(
         0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
     heel_smooth_s: float = threshold(
-        0.5, "Median window (s) for the heel's height: the feet are where the pose model jitters "
-             "most, and a lift that matters lasts longer than this.")
+        0.3, "Median window (s) for the heel's reading: the feet are where the pose model jitters "
+             "most; the cue's own wait (heel_min_on_s) keeps blips out.")
     heel_min_on_s: float = threshold(
         0.5, "A heel must stay up this long before its cue shows (the event still starts where "
              "the lift began).")
     heel_posture_band: float = threshold(
-        0.08, "A heel's flat-foot baseline holds while the hips stay within this share of leg "
-              "length of their height when it was taken: the pose model shifts heel and ankle "
-              "with the shank's tilt, so each depth gets its own baseline.")
+        0.08, "A heel's flat-foot height learnt with the hips at one level holds while they stay "
+              "within this share of leg length of it: the pose model shifts heel and ankle with "
+              "the shank's tilt, so each depth gets its own baseline. A 3 cm lift raises the "
+              "hips by at most ~0.04.")
     stance_narrow_ratio: float = threshold(
         1.0, "Heel-to-heel distance over hip width (seen from the front) below which the stance "
              "is narrow: the drill asks for feet a little wider than the hips (~1.2-1.6).", -1)
@@ -126,7 +123,7 @@ class DeepSquatConfig(DrillConfig):
     smooth_s: float = threshold(
         0.3, "Median window (s) for angles, widths and heel height.")
     baseline_s: float = threshold(
-        0.5, "Seconds at the start of each hold over which each heel's flat-foot height is taken.")
+        0.5, "Flat-foot time a posture needs before its heels are judged (s).")
     min_hold_s: float = threshold(3.0, "Shorter stays at the bottom are repetitions, not holds.")
     leave_grace_s: float = threshold(
         1.0, "A hold ends after the person has been out of the squat this long.")
@@ -168,30 +165,27 @@ class DeepSquatAnalyser(Analyser):
                                min_hold_s=cfg.min_hold_s)
         self.sets = SetTracker(sets_per_side=int(cfg.holds), sides=(None,))
         self.ref_leg = ReferenceLeg()
-        self.heel = {s: HeelLiftMeter(smooth_s=cfg.heel_smooth_s, baseline_s=cfg.baseline_s,
-                                      posture_band=cfg.heel_posture_band,
-                                      min_visibility=cfg.min_visibility) for s in SIDES}
+        self.heel = HeelContact(smooth_s=cfg.heel_smooth_s, min_baseline_s=cfg.baseline_s,
+                                posture_band=cfg.heel_posture_band, suspect_above=cfg.heel_lift_off,
+                                min_visibility=cfg.min_visibility)
         mk = FaultDetector
-        self.heel_cue = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s,
-                               cfg.min_off_s, side=s) for s in SIDES}
+        # Each heel's cue, and its undebounced twin that pauses the timer.
+        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s)
         self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.static_min_on_s,
                                  cfg.min_off_s, side=s) for s in SIDES}
         self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg,
                               cfg.static_min_on_s, cfg.min_off_s, below=True)
         self.narrow_cue = mk("stance_narrow", cfg.stance_narrow_ratio, cfg.stance_ok_ratio,
                              cfg.static_min_on_s, cfg.min_off_s, below=True)
-        # Undebounced twins that pause the timer the moment the form breaks.
-        self.heel_gate = {s: mk("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
-                          for s in SIDES}
+        # Undebounced twin that pauses the timer the moment the form breaks.
         self.shallow_gate = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg, 0.0, 0.0,
                                below=True)
         self.rock_counter = Counter(refractory_s=0.3)
         self.ledger = GoodTimeLedger()
-        self._was_good = False
         self._shallow_onset: float | None = None
         self._knee_base: dict[str, float] = {}
         self._knee_capture: dict[str, TrailingWindow] = {}
-        self._win = TrailingWindow(cfg.smooth_s)
+        self._win: dict[str, TrailingWindow] = {}
         self._hip_h = TrailingWindow(1.5)
         self._hold: _Hold | None = None
         self._holds: list[_Hold] = []
@@ -217,6 +211,9 @@ class DeepSquatAnalyser(Analyser):
         ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
         m["hip_height"] = (ankle_y - hip_y) / leg if leg > 0 else nan
+        # The hips' level in the image, for the heels' posture: unlike hip_height it does not
+        # move when a heel (and with it the ankle) comes up.
+        m["hip_level"] = -hip_y / leg if leg > 0 else nan
         if view == "side":
             down = np.array([0.0, 1.0])
             depth = [_angle_below_horizontal(im[side_lm(s, "HIP"), :2], im[side_lm(s, "KNEE"), :2], down)
@@ -270,10 +267,15 @@ class DeepSquatAnalyser(Analyser):
         return m
 
     def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
-        keys = list(m)
-        self._win.push(t, [m[k] for k in keys])
-        med = self._win.median()
-        return dict(zip(keys, (float(v) for v in med), strict=True))
+        """Each measurement's median over the last smooth_s (NaN when it had no reading)."""
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        out = {}
+        for k, v in m.items():
+            win = self._win.setdefault(k, TrailingWindow(cfg.smooth_s))
+            win.add(t, v)
+            win.trim(t)
+            out[k] = float(win.median()[0])
+        return out
 
     def _near_side(self, frame: PoseFrame) -> Side | None:
         """The foot nearer the camera side-on: the model's relative depth (z) of ankle,
@@ -298,7 +300,7 @@ class DeepSquatAnalyser(Analyser):
         sm: dict[str, float] | None = None
         if reliable:
             sm = self._smoothed(t, self._measure(frame, view))
-            self._hip_h.push(t, sm["hip_height"])
+            self._hip_h.add(t, sm["hip_height"])
         in_pos = bool(sm is not None and sm["hip_height"] < cfg.squat_hip_height)
         self.in_position = in_pos
         if in_pos and not self.timer.in_hold:
@@ -310,24 +312,27 @@ class DeepSquatAnalyser(Analyser):
             for k in VALUE_KEYS:
                 if k in sm:
                     vals[k] = sm[k]
-        settled = bool(len(self._hip_h) > 1 and self._hip_h.duration() >= 1.0
-                       and float(self._hip_h.span()[0]) <= cfg.settle_span)
+        self._hip_h.trim(t)
+        hip_h = self._hip_h.values()
+        settled = bool(len(self._hip_h) > 1 and self._hip_h.covered_s() >= 1.0
+                       and float(np.ptp(hip_h)) <= cfg.settle_span)
 
         # Heels: measured whenever in the squat; side-on only the near heel.
         lifts: dict[Side, float] = {s: nan for s in SIDES}
         if in_pos and h is not None and sm is not None:
-            near = self._near_side(frame) if view == "side" else None
+            if view == "side":
+                near = self._near_side(frame)
+                sides = (near,) if near is not None else SIDES
+                if near is not None:
+                    self._notes["heel_lift_" + ("right" if near == "left" else "left")] = FAR_HEEL_NOTE
+                lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], sides)
+            else:
+                # From the front (or half-turned) both feet are seen; facing the camera the
+                # sideways rocking is learnt as well (heel_lift.py).
+                lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], SIDES, view == "front")
             for s in SIDES:
-                if view == "side" and near is not None and s != near:
-                    self.heel[s].update(t, None, s, sm["leg"])
-                    self._notes["heel_lift_" + s] = FAR_HEEL_NOTE
-                    continue
-                lifts[s] = self.heel[s].update(t, frame, s, sm["leg"], sm["hip_height"])
-                vals[f"heel_lift_cm_{s}"] = self.heel[s].lift_cm
-        for s in SIDES:
-            v = lifts[s] if math.isfinite(lifts[s]) else None
-            self.heel_gate[s].update(t, v)
-            out += self.heel_cue[s].update(t, v)
+                vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
+        out += self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm)
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,
         # so a slow descent or the way up is not told to "sink lower".
@@ -362,7 +367,7 @@ class DeepSquatAnalyser(Analyser):
             self._rock(t, sm, h)
             vals["rock_shift_pct"] = 100.0 * sm["shift"]
 
-        heels_down = not any(g.active for g in self.heel_gate.values())
+        heels_down = not self.heels.up()
         good = heels_down and not self.shallow_gate.active
         if h is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h.view = view if h.view == "unknown" else h.view
@@ -381,13 +386,15 @@ class DeepSquatAnalyser(Analyser):
         was, before = self.timer.in_hold, self.timer.good_s
         ended = self.timer.update(t, in_pos, good, reading=reliable)
         self.ledger.record(t, self.timer.good_s - before)
-        if self._was_good and not good and self.timer.in_hold:
-            # The clock stopped now; the fault began a little earlier. Take that time back.
-            onsets = [g.onset_t for g in (*self.heel_gate.values(), self.shallow_gate)
-                      if g.active and g.onset_t is not None]
+        if not good and self.timer.in_hold:
+            # The clock is stopped; each reason began a little before it was recognised.
+            # Take back what was counted since the earliest (repeating it is harmless: what
+            # was taken back is gone).
+            onsets = [g.onset_t for g in (self.shallow_gate,) if g.active and g.onset_t is not None]
+            if self.heels.up_since() is not None:
+                onsets.append(self.heels.up_since())
             if onsets:
                 self.ledger.take_back(self.timer, min(onsets))
-        self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended, t)
         if front and sm is not None and math.isfinite(sm["shift"]) and math.isfinite(sm["ankle_width_cm"]):
@@ -395,8 +402,7 @@ class DeepSquatAnalyser(Analyser):
             vals["rock_shift_cm"] = (sm["shift"] - float(self._rock_centre.median()[0])) \
                 * sm["ankle_width_cm"] * sm["left_sign"]
         self._vals = vals
-        return [heel_value_in_cm(e, self.heel[e.side].foot_cm if e.side in self.heel else 25.0)
-                for e in out]
+        return out
 
     def _valgus(self, t: float, s: Side, sm: dict[str, float], settled: bool) -> float:
         """How far the knee has moved inward (share of leg length) since the hold settled:
@@ -410,8 +416,8 @@ class DeepSquatAnalyser(Analyser):
         if base is None:
             win = self._knee_capture.setdefault(s, TrailingWindow(10.0))
             if settled:
-                win.push(t, x)
-            if win.duration() >= 1.0:
+                win.add(t, x)
+            if win.covered_s() >= 1.0:
                 base = self._knee_base[s] = float(win.median()[0])
         rel = x - base if base is not None else float("nan")
         absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on
@@ -424,7 +430,7 @@ class DeepSquatAnalyser(Analyser):
         s = sm["shift"]
         if not math.isfinite(s):
             return
-        self._rock_centre.push(t, s)
+        self._rock_centre.add(t, s)
         centre = float(self._rock_centre.median()[0])
         d = s - centre
         cm = abs(d) * sm["ankle_width_cm"] if math.isfinite(sm["ankle_width_cm"]) else float("nan")
@@ -440,10 +446,7 @@ class DeepSquatAnalyser(Analyser):
 
     def _start_hold(self, t: float, view: str) -> None:
         self._hold = _Hold(view=view)
-        for m in self.heel.values():
-            m.start(t)
-        for g in self.heel_gate.values():
-            g.finish(t)
+        self.heel.start(t)
         self.shallow_gate.finish(t)
         self.ref_leg.frozen = True
         self._near_votes = []
@@ -457,9 +460,9 @@ class DeepSquatAnalyser(Analyser):
         t_end = hold_events[0].t_end_s if hold_events and hold_events[0].t_end_s is not None else t
         out: list[Event] = []
         for s in SIDES:
-            out += self.heel_cue[s].finish(t_end) + self.valgus_cue[s].finish(t_end)
-            self.heel_gate[s].finish(t_end)
-            self.heel[s].stop()
+            out += self.valgus_cue[s].finish(t_end)
+        out += self.heels.finish(t_end, self.heel.foot_cm)
+        self.heel.stop()
         out += self.shallow_cue.finish(t_end) + self.narrow_cue.finish(t_end)
         self.shallow_gate.finish(t_end)
         for ev in hold_events:
@@ -497,12 +500,13 @@ class DeepSquatAnalyser(Analyser):
         out: list[Event] = []
         if self.timer.in_hold:
             out += self._end_hold(self.timer.finish(t), t)
+        out += self.heels.finish(t, self.heel.foot_cm)
         for d in self._fault_detectors():
             out += d.finish(t)
         return out
 
     def _fault_detectors(self) -> list[FaultDetector]:
-        return [*self.heel_cue.values(), self.shallow_cue, self.narrow_cue, *self.valgus_cue.values()]
+        return [*self.heels.detectors, self.shallow_cue, self.narrow_cue, *self.valgus_cue.values()]
 
     # --- outputs ----------------------------------------------------------------------
 
@@ -520,7 +524,7 @@ class DeepSquatAnalyser(Analyser):
             "hold_target_s": cfg.hold_s,
             "holds_target": int(cfg.holds),
             "hold_s": round(sum(r.hold_s for r in self.sets.sets), 2),
-            "heel_lifts": {s: len(self.heel_cue[s].events) for s in SIDES},
+            "heel_lifts": {s: len(self.heels.cue[s].events) for s in SIDES},
             "rock_count": sum(h.rocks for h in self._holds if h.view == "front")
             if "front" in views else None,
             "notes": notes,
@@ -534,7 +538,7 @@ class DeepSquatAnalyser(Analyser):
         if self.timer.in_hold:
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
-            why = [w for w, on in ((f"{s} heel up", self.heel_gate[s].active) for s in SIDES) if on]
+            why = [f"{s} heel up" for s in SIDES if self.heels.up(s)]
             if self.shallow_gate.active:
                 why.append("not deep enough")
             if not self.in_position:
@@ -548,7 +552,7 @@ class DeepSquatAnalyser(Analyser):
             st.info["stance"] = f"{v['stance_width_ratio']:.2f} x hips"
         lms: set[int] = set()
         for s in SIDES:
-            if self.heel_cue[s].active:
+            if self.heels.cue[s].active:
                 lms |= {int(side_lm(s, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
             if self.valgus_cue[s].active:
                 lms |= {int(side_lm(s, p)) for p in ("KNEE", "ANKLE")}

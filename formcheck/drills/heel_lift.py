@@ -1,14 +1,35 @@
 """Heel contact, shared by the held ankle stretches (soleus stretch, deep squat).
 
-A heel lift is read as the heel rising above its *own* flat-foot height relative to the
-tip of the same foot, which stays on the floor while the heel comes up (the foot pivots
-about the ball of the foot). Measuring against the foot tip, not the image, makes the
-reading immune to the body moving above the foot (sinking deeper, rocking, leaning) and
-to where the camera stands: a tilted or raised camera only changes the flat-foot offset
-between heel and toe, and that offset is captured as the baseline at the start of each
-hold. The ankle rises with the heel (about two thirds as much: it sits between the heel
-and the pivot), so it is a second, independent witness of the same lift; the two are
-combined so that one landmark jumping alone does not read as a lift.
+A heel lift is read as the heel rising above its *own* flat-foot height, learnt during the
+same hold, as a share of the foot's length. The height is the heel's image height against
+the floor: the camera stands still through a hold (the drills ask for a propped phone or
+a laptop), so the floor does not move in the image, and the heel's rise above where it
+sat flat is the lift. Side-on the ankle is a second witness: it rises with the heel by
+about two thirds as much (it sits between the heel and the ball of the foot, the pivot),
+and the two are averaged so that one landmark jumping alone does not read as a lift.
+Facing the camera the ankle is left out: from the front the pose model moves it with the
+knee by more than a lift.
+
+Why not against the tip of the same foot, the pivot, which would cancel a nudged camera?
+On rendered footage with known truth the pose model lifted its foot tip with the heel:
+from the front by nearly as much (heel-minus-tip lost a 3 cm lift entirely), and side-on
+from a low camera by most of a 2 cm lift for its first second. The heel and ankle
+themselves rose by about the right amount.
+
+The flat-foot height is not one number. The pose model shifts foot landmarks with the
+body's posture: between standing and a deep squat by 5-25 % of foot length on real
+clips, and from the front, when a squatting person rocks sideways (which the drill
+encourages), it raises the heel of the foot the weight moves off by up to ~8 % of foot
+length with the heel flat. So the baseline is a small robust model fitted to the hold's
+own history: per foot a flat-foot height and (facing the camera) how much that heel reads
+higher as the hips move away from it or over it. It is fitted only to samples at least
+`lag_s` old, so a lift in progress is compared with the past, never with itself; samples
+that read as lifted stay out of it; and where the hips go further sideways than anything
+seen so far in the hold there is no reading (the first rock to a side is learnt, not
+judged; both feet learn from it, see _refit). The drill's posture number (the hips' level
+in a squat, the shank's tilt in the soleus stretch) selects the history of the same
+posture: a baseline is valid only for the posture it was learnt in. Feet that are placed
+anew mid-hold start the learning again.
 
 Everything is normalised by the foot's length. Side-on the heel-to-toe image distance is
 the foot's length; facing the camera the foot is foreshortened, so the length is taken
@@ -20,15 +41,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from formcheck.drills.blocks import FaultDetector
+from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import body_scale_px
-from formcheck.pose.landmarks import LM, Side, side_lm
+from formcheck.pose.landmarks import LM, SIDES, Side, other_side, side_lm
 
 # Heel-to-toe-tip distance over hip-knee-ankle length for adults (foot ~0.15 of stature,
 # leg ~0.49): gives the foot's length when the foot itself is foreshortened.
@@ -44,6 +66,7 @@ NOMINAL_FOOT_CM = 25.0
 LEG_PER_SHOULDER = 2.2
 
 
+
 def leg_scale_px(frame: PoseFrame) -> float:
     """The leg's length in pixels as far as this frame shows it: the longer leg's image
     length, or the shoulder-based estimate when that is longer (legs foreshortened)."""
@@ -52,73 +75,6 @@ def leg_scale_px(frame: PoseFrame) -> float:
     sh = float(np.linalg.norm(im[LM.LEFT_SHOULDER, :2] - im[LM.RIGHT_SHOULDER, :2]))
     vals = [v for v in (leg, LEG_PER_SHOULDER * sh) if np.isfinite(v) and v > 0]
     return max(vals) if vals else float("nan")
-
-
-class TrailingWindow:
-    """The last `window_s` seconds of a vector-valued signal, for robust statistics
-    (medians, spans) that a live stream can afford: no look-ahead."""
-
-    def __init__(self, window_s: float):
-        self.window_s = window_s
-        self._buf: deque[tuple[float, np.ndarray]] = deque()
-
-    def push(self, t: float, value: np.ndarray | float) -> None:
-        self._buf.append((t, np.atleast_1d(np.asarray(value, dtype=np.float64))))
-        while self._buf and t - self._buf[0][0] > self.window_s:
-            self._buf.popleft()
-
-    def clear(self) -> None:
-        self._buf.clear()
-
-    def _stack(self) -> np.ndarray | None:
-        if not self._buf:
-            return None
-        return np.stack([v for _, v in self._buf])
-
-    def median(self) -> np.ndarray:
-        a = self._stack()
-        if a is None:
-            return np.array([np.nan])
-        finite = np.isfinite(a)
-        if finite.all():
-            return np.median(a, axis=0)
-        out = np.full(a.shape[1], np.nan)
-        for j in range(a.shape[1]):
-            col = a[finite[:, j], j]
-            if col.size:
-                out[j] = float(np.median(col))
-        return out
-
-    def span(self) -> np.ndarray:
-        """max - min per component over the window (NaN when nothing finite)."""
-        a = self._stack()
-        if a is None:
-            return np.array([np.nan])
-        if np.isfinite(a).all():
-            return a.max(axis=0) - a.min(axis=0)
-        out = np.full(a.shape[1], np.nan)
-        for j in range(a.shape[1]):
-            col = a[np.isfinite(a[:, j]), j]
-            if col.size:
-                out[j] = float(col.max() - col.min())
-        return out
-
-    def slope(self) -> float:
-        """Least-squares rate of change per second of the first component (NaN with fewer
-        than three finite samples)."""
-        pts = [(t, v[0]) for t, v in self._buf if np.isfinite(v[0])]
-        if len(pts) < 3:
-            return float("nan")
-        a = np.array(pts)
-        tt = a[:, 0] - a[:, 0].mean()
-        den = float(np.dot(tt, tt))
-        return float(np.dot(tt, a[:, 1] - a[:, 1].mean()) / den) if den > 0 else float("nan")
-
-    def duration(self) -> float:
-        return self._buf[-1][0] - self._buf[0][0] if len(self._buf) > 1 else 0.0
-
-    def __len__(self) -> int:
-        return len(self._buf)
 
 
 def foot_length_px(frame: PoseFrame, side: Side, leg_px: float) -> float:
@@ -138,176 +94,6 @@ def world_foot_cm(frame: PoseFrame, side: Side) -> float:
     return d if np.isfinite(d) and 15.0 <= d <= 35.0 else float("nan")
 
 
-def foot_points_y(frame: PoseFrame, side: Side, min_visibility: float) -> np.ndarray:
-    """Image y (pixels, down) of one foot's heel, ankle and tip; NaN where not seen."""
-    seen = frame.seen(min_visibility)
-    idx = [int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")]
-    y = frame.image[idx, 1].astype(float)
-    y[~seen[idx]] = np.nan
-    return y
-
-
-@dataclass
-class HeelLiftMeter:
-    """One heel's lift above its own flat-foot baseline, as a share of foot length.
-
-    The pose model places the heel and ankle a little differently depending on how the
-    shank is tilted (a deep squat and standing give flat-foot heel heights that differ
-    by several per cent of foot length, in either direction, from person to person), so
-    a baseline is only valid for the posture it was taken in. Each update therefore
-    carries a `posture` number (the drill's own: hip height in a squat, shank tilt in the
-    soleus stretch), and:
-
-    - `start(t)` begins a hold; once the posture has been steady for `settle_s`, the
-      median heel and ankle heights over the next `baseline_s` become the flat-foot
-      baseline, taken at that posture;
-    - the lift is read while the posture stays within `posture_band` of the baseline's
-      and is steady (passing through it on the way up or down gives no reading);
-    - when the posture leaves the band the reading is unavailable (NaN), and if it then
-      settles elsewhere for `rebase_s` a new baseline is taken there.
-
-    A real lift barely changes the drill's posture (the knee stays where it is while the
-    heel comes up), so it is read against the baseline of the same posture.
-    """
-
-    smooth_s: float = 0.3
-    toe_s: float = 1.0
-    baseline_s: float = 0.5
-    settle_s: float = 0.5
-    rebase_s: float = 1.0
-    posture_band: float = float("inf")
-    min_visibility: float = 0.5
-
-    lift: float = field(default=float("nan"), init=False)
-    foot_cm: float = field(default=NOMINAL_FOOT_CM, init=False)
-    _win: TrailingWindow = field(init=False)
-    _toe: TrailingWindow = field(init=False)
-    _posture: TrailingWindow = field(init=False)
-    _capture: list[np.ndarray] = field(default_factory=list, init=False)
-    _capture_len: list[float] = field(default_factory=list, init=False)
-    _cm_samples: list[float] = field(default_factory=list, init=False)
-    _capture_t: float | None = field(default=None, init=False)
-    _start_t: float | None = field(default=None, init=False)
-    _out_since: float | None = field(default=None, init=False)
-    _foot_px: float = field(default=float("nan"), init=False)
-    _base: np.ndarray | None = field(default=None, init=False)
-    _base_posture: float = field(default=float("nan"), init=False)
-
-    def __post_init__(self) -> None:
-        self._win = TrailingWindow(self.smooth_s)
-        # The foot tip stays planted through a heel lift, so its height is averaged over a
-        # longer window than the heel's: half the reference's jitter for no lag.
-        self._toe = TrailingWindow(self.toe_s)
-        self._posture = TrailingWindow(max(self.settle_s, self.rebase_s))
-
-    @property
-    def active(self) -> bool:
-        return self._start_t is not None
-
-    @property
-    def ready(self) -> bool:
-        return self._base is not None
-
-    @property
-    def lift_cm(self) -> float:
-        return self.lift * self.foot_cm if math.isfinite(self.lift) else float("nan")
-
-    def start(self, t: float) -> None:
-        self._start_t, self._foot_px = t, float("nan")
-        self._base, self._base_posture = None, float("nan")
-        self._begin_capture(None)
-        self._win.clear()
-        self._toe.clear()
-        self._posture.clear()
-        self.lift, self.foot_cm = float("nan"), NOMINAL_FOOT_CM
-
-    def stop(self) -> None:
-        self._start_t, self._base = None, None
-        self._win.clear()
-        self._toe.clear()
-        self._posture.clear()
-        self.lift = float("nan")
-
-    def _begin_capture(self, t: float | None) -> None:
-        self._capture, self._capture_len, self._cm_samples = [], [], []
-        self._capture_t, self._out_since = t, None
-
-    def _settled(self, t: float, over_s: float) -> bool:
-        """The posture has varied by less than half the band over the last `over_s`."""
-        if not math.isfinite(self.posture_band):
-            return True
-        vals = [v for tt, v in self._posture._buf if t - tt <= over_s + 1e-9 and np.isfinite(v[0])]
-        if not vals or self._posture.duration() < over_s - 1e-9:
-            return False
-        a = np.array(vals)
-        return float(a.max() - a.min()) <= self.posture_band / 2
-
-    def update(self, t: float, frame: PoseFrame | None, side: Side, leg_px: float,
-               posture: float = 0.0) -> float:
-        """Feed one frame (None: no reading). `leg_px` is the body's reference leg length;
-        `posture` the drill's posture figure (see the class doc)."""
-        self.lift = float("nan")
-        if self._start_t is None:
-            return self.lift
-        if frame is None or not frame.detected or not math.isfinite(posture):
-            return self.lift
-        self._posture.push(t, posture)
-        y = foot_points_y(frame, side, self.min_visibility)
-        self._win.push(t, y[:2])
-        self._toe.push(t, y[2])
-        fl = foot_length_px(frame, side, leg_px)
-        foot_px = self._foot_px if np.isfinite(self._foot_px) else fl
-        if not np.isfinite(foot_px) or foot_px <= 0:
-            return self.lift
-        sm = (float(self._toe.median()[0]) - self._win.median()) / foot_px
-
-        if self._base is not None and abs(posture - self._base_posture) <= self.posture_band:
-            self._out_since = None
-            # Passing through the baseline's posture on the way elsewhere (standing up,
-            # sinking) is not holding it: only a steady posture gives a reading.
-            if self._settled(t, self.settle_s):
-                rise = sm - self._base
-                self.lift = combine_rises(float(rise[0]), float(rise[1]))
-            return self.lift
-        if self._base is not None:
-            # Out of the baseline's posture: no reading; re-baseline once settled elsewhere.
-            if self._out_since is None:
-                self._out_since = t
-            if t - self._out_since < self.rebase_s or not self._settled(t, self.rebase_s):
-                return self.lift
-            self._base = None
-            self._begin_capture(None)
-        # Capturing a baseline: wait for a steady posture, then collect baseline_s of it.
-        if self._capture_t is None:
-            if not self._settled(t, self.settle_s):
-                return self.lift
-            self._capture_t = t
-        if np.isfinite(fl):
-            self._capture_len.append(fl)
-        cm = world_foot_cm(frame, side)
-        if np.isfinite(cm):
-            self._cm_samples.append(cm)
-        if np.isfinite(sm).all():
-            self._capture.append(np.append(sm, posture))
-        if t - self._capture_t >= self.baseline_s and self._capture:
-            cap = np.median(np.stack(self._capture), axis=0)
-            self._base, self._base_posture = cap[:2], float(cap[2])
-            if self._capture_len:
-                self._foot_px = float(np.median(self._capture_len))
-            if self._cm_samples:
-                self.foot_cm = float(np.median(self._cm_samples))
-            self._capture_t = None
-        return self.lift
-
-
-def heel_value_in_cm(ev: Event, foot_cm: float) -> Event:
-    """heel_lift events carry their peak as a share of foot length internally; the report
-    gives it in cm, the unit a runner reads."""
-    if ev.code != "heel_lift" or ev.kind != "fault" or ev.value is None:
-        return ev
-    return dataclasses.replace(ev, value=round(ev.value * foot_cm, 2))
-
-
 def combine_rises(heel_rise: float, ankle_rise: float) -> float:
     """One lift estimate (share of foot length) from the heel's and the ankle's rise.
 
@@ -322,6 +108,383 @@ def combine_rises(heel_rise: float, ankle_rise: float) -> float:
     if math.isfinite(h):
         return h
     return a
+
+
+def foot_height(frame: PoseFrame, side: Side, with_ankle: bool, min_visibility: float) -> float:
+    """One foot's heel height in the image, pixels up (+): minus the heel's image y, averaged
+    with the ankle's scaled to the heel's equivalent when `with_ankle` (see combine_rises).
+    NaN when not seen."""
+    seen = frame.seen(min_visibility)
+    y = frame.image[:, 1]
+    heel, ankle = int(side_lm(side, "HEEL")), int(side_lm(side, "ANKLE"))
+    h = float(-y[heel]) if seen[heel] else float("nan")
+    if not with_ankle:
+        return h
+    return combine_rises(h, float(-y[ankle]) if seen[ankle] else float("nan"))
+
+
+def hips_away(frame: PoseFrame, side: Side) -> float:
+    """How far the hips stand sideways from the middle of the feet, toward the other foot
+    (+) or over this one (-), as a share of the ankles' distance: the weight moving off
+    this foot. Front view only; NaN when the points are not all there."""
+    im = frame.image
+    x_this, x_other = im[side_lm(side, "ANKLE"), 0], im[side_lm(other_side(side), "ANKLE"), 0]
+    width = abs(x_other - x_this)
+    hips = (im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2
+    if not (np.isfinite([x_this, x_other, hips]).all() and width > 0):
+        return float("nan")
+    return float((hips - (x_this + x_other) / 2) * np.sign(x_other - x_this) / width)
+
+
+def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4, n_prior: int = 0) -> np.ndarray:
+    """Least squares made robust (Huber weights, scale from the median absolute residual):
+    a few outlying samples (a landmark jump, a lift the exclusion missed) barely move it.
+    The last `n_prior` rows are prior pseudo-observations and keep their full weight."""
+    n = len(y) - n_prior
+    w = np.ones(len(y))
+    coef = np.zeros(x.shape[1])
+    for _ in range(iters):
+        sw = np.sqrt(w)
+        coef = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)[0]
+        r = np.abs(y[:n] - x[:n] @ coef)
+        scale = 1.4826 * float(np.median(r)) + 1e-9
+        a = r / (k * scale)
+        w[:n] = np.where(a <= 1.0, 1.0, 1.0 / np.maximum(a, 1e-9))
+    return coef
+
+
+@dataclass
+class _Fit:
+    """The fitted flat-foot model: per side an intercept and slopes for the hips moving
+    away from / over that foot (zero without lateral readings)."""
+
+    base: dict[Side, float]
+    slope_away: dict[Side, float] = field(default_factory=dict)
+    slope_over: dict[Side, float] = field(default_factory=dict)
+    centre: float = 0.0
+    lo: float = -math.inf  # the range of hip shifts the fit has seen (+ away)
+    hi: float = math.inf
+
+    def predict(self, side: Side, away: np.ndarray | float) -> np.ndarray | float:
+        a = np.asarray(away, float) - self.centre
+        lateral = (self.slope_away.get(side, 0.0) * np.maximum(a, 0.0)
+                   + self.slope_over.get(side, 0.0) * np.maximum(-a, 0.0))
+        return self.base[side] + np.where(np.isfinite(a), lateral, 0.0)
+
+
+@dataclass
+class HeelContact:
+    """Both heels' lift above their own flat-foot heights through one hold, as a share of
+    foot length (see the module doc). `start(t)` at the start of a hold, `update(...)` per
+    frame, `stop()` when it ends."""
+
+    smooth_s: float = 0.3
+    lag_s: float = 1.0
+    settle_s: float = 0.5
+    min_baseline_s: float = 0.5
+    posture_band: float = math.inf
+    cover_margin: float = 0.03
+    suspect_above: float = 0.04
+    refit_s: float = 0.25
+    moved_feet: float = 0.3
+    slope_prior_s: float = 1.0
+    history_s: float = 60.0
+    min_visibility: float = 0.5
+
+    lift: dict[Side, float] = field(default_factory=dict, init=False)
+    rise_start: dict[Side, float | None] = field(default_factory=dict, init=False)
+    foot_cm: dict[Side, float] = field(default_factory=dict, init=False)
+    _start_t: float | None = field(default=None, init=False)
+    _foot_px: float = field(default=float("nan"), init=False)
+    _foot_len: TrailingWindow = field(init=False)
+    _cm: dict[Side, list[float]] = field(default_factory=dict, init=False)
+    _posture: TrailingWindow = field(init=False)
+    _recent: dict[Side, TrailingWindow] = field(default_factory=dict, init=False)
+    _toe: dict[Side, TrailingWindow] = field(default_factory=dict, init=False)
+    _toe_home: dict[Side, np.ndarray] = field(default_factory=dict, init=False)
+    # history rows: t, posture, side index, height (foot lengths), hips away, 1 = usable
+    # for the baseline (0: it read as lifted at the time)
+    _hist: list[tuple[float, float, int, float, float, float]] = field(default_factory=list, init=False)
+    _last_raw: dict[Side, float] = field(default_factory=dict, init=False)
+    _fit: _Fit | None = field(default=None, init=False)
+    _fit_t: float = field(default=-math.inf, init=False)
+    _fit_posture: float = field(default=float("nan"), init=False)
+
+    def __post_init__(self) -> None:
+        self._posture = TrailingWindow(self.settle_s)
+        self._foot_len = TrailingWindow(self.min_baseline_s + self.settle_s)
+        self.stop()
+
+    @property
+    def active(self) -> bool:
+        return self._start_t is not None
+
+    def start(self, t: float) -> None:
+        self.stop()
+        self._start_t = t
+
+    def stop(self) -> None:
+        self._start_t = None
+        self._foot_px = float("nan")
+        self._foot_len.clear()
+        self._posture.clear()
+        self._hist = []
+        self._fit, self._fit_t = None, -math.inf
+        self._recent = {s: TrailingWindow(self.smooth_s) for s in SIDES}
+        self._toe = {s: TrailingWindow(self.smooth_s) for s in SIDES}
+        self._toe_home = {}
+        self._cm = {s: [] for s in SIDES}
+        self._last_raw = {}
+        self.lift = {s: float("nan") for s in SIDES}
+        self.rise_start = {s: None for s in SIDES}
+        self.foot_cm = {s: NOMINAL_FOOT_CM for s in SIDES}
+
+    def lift_cm(self, side: Side) -> float:
+        v = self.lift.get(side, float("nan"))
+        return v * self.foot_cm[side] if math.isfinite(v) else float("nan")
+
+    # --- per frame --------------------------------------------------------------------
+
+    def _settled(self) -> bool:
+        """The posture has stayed within one band over the last settle_s: held, not passed
+        through on the way up or down."""
+        if len(self._posture) == 0 or self._posture.covered_s() < self.settle_s * 0.9:
+            return False
+        if not math.isfinite(self.posture_band):
+            return True
+        v = self._posture.values()[:, 0]
+        return float(v.max() - v.min()) <= self.posture_band
+
+    def update(self, t: float, frame: PoseFrame | None, leg_px: float, posture: float = 0.0,
+               sides: tuple[Side, ...] = SIDES, facing: bool = False) -> dict[Side, float]:
+        """Feed one frame (None: no reading). `leg_px`: the body's reference leg length;
+        `posture`: the drill's posture number; `sides`: the feet to read; `facing`: the
+        person faces the camera (heel alone, and the sideways rocking learnt when both
+        feet are read). Returns the lift per side (NaN where there is no reading)."""
+        lateral = facing and len(sides) == 2
+        self.lift = {s: float("nan") for s in SIDES}
+        if self._start_t is None or frame is None or not frame.detected or not math.isfinite(posture):
+            return self.lift
+        self._posture.add(t, posture)
+        fl = [foot_length_px(frame, s, leg_px) for s in sides]
+        if np.isfinite(fl).any():
+            self._foot_len.add(t, float(np.nanmax(fl)))
+        if not math.isfinite(self._foot_px):
+            # The foot's length is fixed once the posture has settled: a later change in
+            # how long the foot looks (it tilts as the heel rises) must not rescale.
+            if not self._settled() or self._foot_len.covered_s() < self.min_baseline_s * 0.9:
+                return self.lift
+            self._foot_px = float(self._foot_len.median()[0])
+        settled = self._settled()
+        side_idx = {s: SIDES.index(s) for s in sides}
+        if self._feet_moved(t, frame, sides):
+            # The feet were placed anew: what was learnt about them no longer holds.
+            self._hist, self._fit, self._toe_home = [], None, {}
+        for s in sides:
+            cm = world_foot_cm(frame, s)
+            if math.isfinite(cm) and len(self._cm[s]) < 300:
+                self._cm[s].append(cm)
+                self.foot_cm[s] = float(np.median(self._cm[s]))
+            h = foot_height(frame, s, not facing, self.min_visibility) / self._foot_px
+            away = hips_away(frame, s) if lateral else 0.0
+            if not (math.isfinite(h) and math.isfinite(away)):
+                continue
+            self._recent[s].add(t, [h, away])
+            if settled:
+                # A sample that reads as lifted stays out of the baseline, so a long lift
+                # is not learnt as the flat foot.
+                usable = 0.0 if self._last_raw.get(s, 0.0) > self.suspect_above else 1.0
+                self._hist.append((t, posture, side_idx[s], h, away, usable))
+        while self._hist and t - self._hist[0][0] > self.history_s:
+            self._hist.pop(0)
+        if not settled:
+            self._last_raw = {}
+            return self.lift
+        if self._fit is None or t - self._fit_t >= self.refit_s or (
+                math.isfinite(self.posture_band)
+                and abs(posture - self._fit_posture) > self.posture_band / 4):
+            self._fit = self._refit(t, posture, sides, lateral)
+            self._fit_t, self._fit_posture = t, posture
+        self._last_raw = {}
+        fit = self._fit
+        if fit is None:
+            return self.lift
+        for s in sides:
+            if s not in fit.base or len(self._recent[s]) == 0:
+                continue
+            v = self._recent[s].values()
+            away = v[:, 1]
+            if not fit.lo - self.cover_margin <= away[-1] <= fit.hi + self.cover_margin:
+                continue  # further sideways than anything learnt: no reading
+            resid = v[:, 0] - fit.predict(s, away)
+            raw = float(resid[-1])
+            self._last_raw[s] = raw
+            # Where the current rise began: the lift event starts there, not where the
+            # smoothed reading crossed its threshold.
+            if raw > self.suspect_above:
+                if self.rise_start[s] is None:
+                    self.rise_start[s] = float(self._recent[s].times[-1])
+            else:
+                self.rise_start[s] = None
+            self.lift[s] = float(np.median(resid))
+        return self.lift
+
+    def _feet_moved(self, t: float, frame: PoseFrame, sides: tuple[Side, ...]) -> bool:
+        """A foot tip that moved more than `moved_feet` foot lengths from where it stood
+        when the hold settled: the feet were placed anew."""
+        moved = False
+        for s in sides:
+            p = frame.xy(side_lm(s, "FOOT_INDEX"))
+            if not np.isfinite(p).all():
+                continue
+            self._toe[s].add(t, p)
+            cur = self._toe[s].median()
+            home = self._toe_home.get(s)
+            if home is None:
+                if self._toe[s].covered_s() >= self.smooth_s * 0.9:
+                    self._toe_home[s] = cur
+                continue
+            if float(np.linalg.norm(cur - home)) > self.moved_feet * self._foot_px:
+                moved = True
+        return moved
+
+    def _refit(self, t: float, posture: float, sides: tuple[Side, ...], lateral: bool) -> _Fit | None:
+        if not self._hist:
+            return None
+        h = np.array(self._hist)
+        use = (h[:, 0] <= t - self.lag_s) & (h[:, 5] > 0)
+        if math.isfinite(self.posture_band):
+            use &= np.abs(h[:, 1] - posture) <= self.posture_band
+        h = h[use]
+        if len(h) == 0:
+            return None
+        side_of = h[:, 2].astype(int)
+        base_sides = []
+        dt = 1.0 / 30.0
+        for s in sides:
+            rows = h[side_of == SIDES.index(s)]
+            if len(rows) < 2:
+                continue
+            dt = float(np.median(np.diff(rows[:, 0])))
+            # Enough flat-foot time at this posture: at least min_baseline_s of samples.
+            if dt * len(rows) >= self.min_baseline_s * 0.9:
+                base_sides.append(s)
+        if not base_sides:
+            return None
+        keep = np.isin(side_of, [SIDES.index(s) for s in base_sides])
+        h, side_of = h[keep], side_of[keep]
+        n_sides = len(base_sides)
+        cols = [(side_of == SIDES.index(s)).astype(float) for s in base_sides]
+        fit = _Fit(base={})
+        lat = lateral and n_sides == 2
+        prior_rows: list[np.ndarray] = []
+        if lat:
+            away = h[:, 4]
+            fit.centre = float(np.median(away))
+            a = away - fit.centre
+            up, down = np.maximum(a, 0.0), np.maximum(-a, 0.0)
+            # Slopes shared by both feet, plus each foot's own difference from them, held
+            # near zero by a prior worth `slope_prior_s` of samples at a typical rock: the
+            # first rock to one side teaches the other foot too, and each foot's own
+            # manner takes over as its own rocks come in.
+            cols += [up, down]
+            for s in base_sides:
+                on = (side_of == SIDES.index(s)).astype(float)
+                cols += [up * on, down * on]
+            n_cols = len(cols)
+            k = math.sqrt(self.slope_prior_s / max(dt, 1e-3)) * 0.1
+            for j in range(n_sides + 2, n_cols):
+                row = np.zeros(n_cols)
+                row[j] = k
+                prior_rows.append(row)
+            fit.lo, fit.hi = float(away.min()), float(away.max())
+        x = np.stack(cols, axis=1)
+        y = h[:, 3]
+        if prior_rows:
+            x = np.vstack([x, np.stack(prior_rows)])
+            y = np.concatenate([y, np.zeros(len(prior_rows))])
+        coef = huber_fit(x, y, n_prior=len(prior_rows))
+        fit.base = {s: float(coef[i]) for i, s in enumerate(base_sides)}
+        if lat:
+            for i, s in enumerate(base_sides):
+                fit.slope_away[s] = float(coef[n_sides] + coef[n_sides + 2 + 2 * i])
+                fit.slope_over[s] = float(coef[n_sides + 1] + coef[n_sides + 3 + 2 * i])
+        return fit
+
+
+class HeelCues:
+    """Per heel, the `heel_lift` cue (debounced) and its undebounced twin that stops a hold
+    timer the moment the heel is up, with the cue's onset placed where the rise began.
+
+    The reading that is compared with the thresholds is a median over a fraction of a
+    second, so it crosses them a little after the heel started to rise; the meter keeps
+    where the unsmoothed rise began (`HeelContact.rise_start`), and the event starts
+    there when that is earlier.
+    """
+
+    def __init__(self, on: float, off: float, min_on_s: float, min_off_s: float):
+        # A heel reading can pause for a few seconds (a rock further sideways than any yet,
+        # a posture being re-learnt): that neither ends nor splits a lift.
+        self.cue = {s: FaultDetector("heel_lift", on, off, min_on_s, min_off_s, side=s, max_gap_s=3.0)
+                    for s in SIDES}
+        self.gate = {s: FaultDetector("heel_lift", on, off, 0.0, 0.0, side=s, max_gap_s=3.0) for s in SIDES}
+        self._onset: dict[Side, float | None] = {s: None for s in SIDES}
+        self._gate_onset: dict[Side, float | None] = {s: None for s in SIDES}
+
+    def update(self, t: float, lift: dict[Side, float], rise_start: dict[Side, float | None],
+               foot_cm: dict[Side, float]) -> list[Event]:
+        out: list[Event] = []
+        for s in SIDES:
+            v = lift.get(s, float("nan"))
+            val = v if math.isfinite(v) else None
+            for det, onsets in ((self.gate[s], self._gate_onset), (self.cue[s], self._onset)):
+                was = det.active
+                evs = det.update(t, val)
+                if det.active and not was:
+                    r = rise_start.get(s)
+                    onsets[s] = min(det.onset_t, r) if r is not None and det.onset_t is not None else det.onset_t
+                if det is self.cue[s]:
+                    out += [self._finished(e, s, foot_cm) for e in evs]
+                elif evs:
+                    onsets[s] = None
+        return out
+
+    def _finished(self, ev: Event, side: Side, foot_cm: dict[Side, float]) -> Event:
+        t0 = self._onset[side]
+        self._onset[side] = None
+        if t0 is not None and t0 < ev.t_s:
+            ev = dataclasses.replace(ev, t_s=t0)
+        return heel_value_in_cm(ev, foot_cm.get(side, NOMINAL_FOOT_CM))
+
+    def up(self, side: Side | None = None) -> bool:
+        """Is a heel (this one, or any) up right now (undebounced)?"""
+        sides = SIDES if side is None else (side,)
+        return any(self.gate[s].active for s in sides)
+
+    def up_since(self) -> float | None:
+        """Where the earliest heel that is up now began to rise."""
+        ts = [self._gate_onset[s] for s in SIDES if self.gate[s].active and self._gate_onset[s] is not None]
+        return min(ts) if ts else None
+
+    def finish(self, t: float, foot_cm: dict[Side, float]) -> list[Event]:
+        out: list[Event] = []
+        for s in SIDES:
+            out += [self._finished(e, s, foot_cm) for e in self.cue[s].finish(t)]
+            self.gate[s].finish(t)
+            self._gate_onset[s] = None
+        return out
+
+    @property
+    def detectors(self) -> list[FaultDetector]:
+        return list(self.cue.values())
+
+
+def heel_value_in_cm(ev: Event, foot_cm: float) -> Event:
+    """heel_lift events carry their peak as a share of foot length internally; the report
+    gives it in cm, the unit a runner reads."""
+    if ev.code != "heel_lift" or ev.kind != "fault" or ev.value is None:
+        return ev
+    return dataclasses.replace(ev, value=round(ev.value * foot_cm, 2))
 
 
 @dataclass
@@ -347,7 +510,7 @@ class ReferenceLeg:
         self._win = TrailingWindow(self.window_s)
 
     def update(self, t: float, leg_px: float) -> float:
-        self._win.push(t, leg_px)
+        self._win.add(t, leg_px)
         cur = float(self._win.median()[0])
         dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t

@@ -6,8 +6,8 @@ wall, front heel flat. What is measured, on the front leg:
 - dorsiflexion: the shank's angle from vertical, positive with the knee ahead of the
   ankle (the knee-to-wall measure); its maximum per hold is the hold's figure;
 - knee flexion (hip-knee-ankle, 0 = straight);
-- heel lift: the heel's rise above its own flat-foot baseline, captured at the start of
-  each hold, as a share of foot length (see drills/heel_lift.py).
+- heel lift: the heel's (and ankle's) rise above its own flat-foot height, learnt from the
+  start of each hold, as a share of foot length (see drills/heel_lift.py).
 
 A hold starts when the person stands still in a split stance (the front ankle ahead of
 the back one along the way the toes point) and ends a second after they leave it. Its
@@ -24,7 +24,7 @@ is measured or counted until they turn side-on.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,14 +33,14 @@ from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import FaultDetector, HoldTimer, SetTracker
 from formcheck.drills.heel_lift import (
-    HeelLiftMeter,
+    HeelContact,
+    HeelCues,
     ReferenceLeg,
-    TrailingWindow,
     foot_length_px,
-    heel_value_in_cm,
     leg_scale_px,
 )
 from formcheck.drills.hold_clock import GoodTimeLedger
+from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.geometry import flexion_deg, tilt_from_vertical_deg
@@ -58,8 +58,8 @@ class SoleusStretchConfig(DrillConfig):
     heel_lift_off: float = threshold(
         0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
     heel_smooth_s: float = threshold(
-        0.5, "Median window (s) for the heel's height: the feet are where the pose model jitters "
-             "most, and a lift that matters lasts longer than this.")
+        0.3, "Median window (s) for the heel's reading: the feet are where the pose model jitters "
+             "most; the cue's own wait (heel_min_on_s) keeps blips out.")
     heel_min_on_s: float = threshold(
         0.5, "A heel must stay up this long before its cue shows (the event still starts where "
              "the lift began).")
@@ -71,6 +71,10 @@ class SoleusStretchConfig(DrillConfig):
         12.0, "Front-knee flexion this far below the hold's own deepest bend (or below "
               "knee_bent_min_deg) means the knee has come back off the wall: the stretch then "
               "moves from the soleus to the calf. Above the few degrees people drift.", +1)
+    knee_min_on_s: float = threshold(
+        1.0, "A knee must stay off the wall this long, with the person still in the split stance, "
+             "before its cue shows: standing up out of the stretch straightens it too (the event "
+             "still starts where the knee began to straighten).")
     knee_back_deg: float = threshold(
         7.0, "The knee counts as back at the wall once within this of its deepest bend.", +1)
     knee_bent_min_deg: float = threshold(
@@ -83,8 +87,14 @@ class SoleusStretchConfig(DrillConfig):
         20.0, "The hold's clock starts once the knee stops moving toward the wall (knee flexion "
               "changing slower than this, deg/s), and stops when it moves off again.")
     settle_lag_s: float = threshold(
-        0.45, "A knee leaving the wall shows in its trend about this late (the trend is fitted "
-             "over 0.4 s): that much good time is taken back when it does.")
+        0.6, "A knee leaving the wall shows in its trend about this late (the trend is fitted "
+             "over 0.4 s, and the pose model and smoother trail the knee by ~0.2 s, measured on "
+             "rendered clips): that much good time is taken back when it does.")
+    move_min_s: float = threshold(
+        0.3, "Once settled, the knee counts as moving again only when its trend stays above "
+             "settle_rate_deg_s this long: the pose model throws a landmark for a few frames "
+             "now and then, and that is no movement (the clock is then set back to where the "
+             "movement began).")
     stagger_min: float = threshold(
         0.5, "Front ankle ahead of the back one by this many foot lengths: a split stance, "
              "not feet side by side.")
@@ -98,7 +108,8 @@ class SoleusStretchConfig(DrillConfig):
         0.3, "Median window (s) for angles and heel height: pose jitter at the feet is frame "
              "to frame, a real lift lasts longer.")
     baseline_s: float = threshold(
-        0.5, "Seconds at the start of each hold over which the heel's flat-foot height is taken.")
+        0.5, "Flat-foot time (s) at the start of each hold (and at each new knee position) before "
+             "the heel is judged.")
     min_hold_s: float = threshold(3.0, "Shorter stays in the position are passing through it.")
     leave_grace_s: float = threshold(
         1.0, "A hold ends after the person has been out of the position this long.")
@@ -109,7 +120,9 @@ class _Hold:
     """What one hold measured, for its set record."""
 
     side: Side
-    knee_ref: float = 0.0  # deepest knee bend of the hold (at least knee_bent_min_deg)
+    knee_ref: float = 0.0  # the hold's own knee bend at the wall (at least knee_bent_min_deg)
+    knee_seen: list[float] = field(default_factory=list)  # settled, heel-down knee flexions
+    settled_once: bool = False  # the knee has come to rest at the wall
     max_dorsiflexion_deg: float = float("nan")
     knee_flex_sum: float = 0.0
     knee_flex_n: int = 0
@@ -130,21 +143,22 @@ class SoleusStretchAnalyser(Analyser):
         self.timer = HoldTimer(target_s=cfg.hold_s, leave_grace_s=cfg.leave_grace_s,
                                min_hold_s=cfg.min_hold_s)
         self.sets = SetTracker(sets_per_side=int(cfg.holds_per_leg))
-        self.heel = HeelLiftMeter(smooth_s=cfg.heel_smooth_s, baseline_s=cfg.baseline_s,
-                                  posture_band=cfg.heel_posture_band_deg,
-                                  min_visibility=cfg.min_visibility)
+        self.heel = HeelContact(smooth_s=cfg.heel_smooth_s, min_baseline_s=cfg.baseline_s,
+                                posture_band=cfg.heel_posture_band_deg, suspect_above=cfg.heel_lift_off,
+                                min_visibility=cfg.min_visibility)
         self.ref_leg = ReferenceLeg()
         # The cues (debounced) and, for pausing the timer, the same thresholds undebounced:
         # the clock must stop the moment the heel is up, not 0.4 s later.
-        self.heel_cue = {s: FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off,
-                                          cfg.heel_min_on_s, cfg.min_off_s, side=s) for s in SIDES}
+        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s)
         self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg,
-                                          cfg.min_on_s, cfg.min_off_s, side=s) for s in SIDES}
-        self.heel_gate = FaultDetector("heel_lift", cfg.heel_lift_on, cfg.heel_lift_off, 0.0, 0.0)
+                                          cfg.knee_min_on_s, cfg.min_off_s, side=s) for s in SIDES}
         self.knee_gate = FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg, 0.0, 0.0)
         self._knee_trend = TrailingWindow(0.4)
+        # The knee moving (undebounced trend above settle_rate_deg_s, confirmed after
+        # move_min_s once the hold has settled).
+        self.move_gate = FaultDetector("moving", 1.0, 0.5, cfg.move_min_s, 0.0)
+        self._moving_since: float | None = None
         self.ledger = GoodTimeLedger()
-        self._was_good = False
         self._facing = TrailingWindow(1.0)
         self._ankles = TrailingWindow(0.5)
         self._angles = TrailingWindow(cfg.smooth_s)
@@ -170,7 +184,8 @@ class SoleusStretchAnalyser(Analyser):
         if not np.isfinite(d):
             hips = (im[side_lm("left", "HIP"), 0] + im[side_lm("right", "HIP"), 0]) / 2
             d = float(im[0, 0] - hips)
-        self._facing.push(frame.t_s, d)
+        self._facing.add(frame.t_s, d)
+        self._facing.trim(frame.t_s)
         m = float(self._facing.median()[0])
         return 1.0 if m > 0 else -1.0 if m < 0 else float("nan")
 
@@ -179,20 +194,22 @@ class SoleusStretchAnalyser(Analyser):
         leg = self.ref_leg.update(t, leg_scale_px(frame))
         facing = self._facing_sign(frame)
         fl = [foot_length_px(frame, s, leg) for s in SIDES]
-        self._foot_len.push(t, np.nanmax(fl) if np.isfinite(fl).any() else np.nan)
+        self._foot_len.add(t, np.nanmax(fl) if np.isfinite(fl).any() else np.nan)
         foot = float(self._foot_len.median()[0])
         ax = {s: im[side_lm(s, "ANKLE"), 0] * facing for s in SIDES}
         front: Side = "left" if ax["left"] >= ax["right"] else "right"
         back: Side = "right" if front == "left" else "left"
         stagger = (ax[front] - ax[back]) / foot if foot > 0 else float("nan")
-        self._ankles.push(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]) / foot)
-        moved = float(np.nanmax(self._ankles.span())) if len(self._ankles) > 1 else 0.0
+        self._ankles.add(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]) / foot)
+        self._ankles.trim(t)
+        moved = float(np.ptp(self._ankles.values(), axis=0).max()) if len(self._ankles) > 1 else 0.0
         ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
         upright = (ankle_y - hip_y) / leg if leg > 0 else float("nan")
         hip, knee, ankle = (im[side_lm(front, p)] for p in ("HIP", "KNEE", "ANKLE"))
         knee_raw = float(flexion_deg(hip, knee, ankle))
-        self._angles.push(t, [knee_raw, float(tilt_from_vertical_deg(knee, ankle)) * facing])
+        self._angles.add(t, [knee_raw, float(tilt_from_vertical_deg(knee, ankle)) * facing])
+        self._angles.trim(t)
         knee_flex, dorsi = (float(v) for v in self._angles.median())
         return {"leg": leg, "facing": facing, "front": front, "stagger": stagger, "moved": moved,
                 "upright": upright, "knee_flex": knee_flex, "dorsi": dorsi, "knee_raw": knee_raw}
@@ -233,68 +250,94 @@ class SoleusStretchAnalyser(Analyser):
         if in_pos and m is not None and side is not None and self._hold is not None:
             # Measure the foot that is in front now (by position, not label: a model that
             # swaps the legs' labels mid-hold still follows the same physical leg).
-            lift = self.heel.update(t, frame, m["front"], m["leg"], m["dorsi"])
+            lift = self.heel.update(t, frame, m["leg"], m["dorsi"], (m["front"],))[m["front"]]
             knee, dorsi = m["knee_flex"], m["dorsi"]
-            # The knee's straightening is judged against this hold's own deepest bend.
+            # The knee's straightening is judged against this hold's own bend at the wall:
+            # the upper quartile of its settled readings with the heel down (a maximum
+            # would creep up with the pose's jitter, and a lifting heel bends the knee
+            # further for as long as it is up).
             if math.isfinite(knee):
-                self._hold.knee_ref = max(self._hold.knee_ref, knee)
-                drop = self._hold.knee_ref - knee
+                h = self._hold
+                if self.settled and not self.heels.up():
+                    h.knee_seen.append(knee)
+                ref = float(np.percentile(h.knee_seen, 75)) if h.knee_seen else knee
+                h.knee_ref = max(cfg.knee_bent_min_deg, ref)
+                drop = h.knee_ref - knee
                 # Unsmoothed, so the clock stops as soon as the knee starts to move.
-                self._knee_trend.push(t, m["knee_raw"])
-            rate = self._knee_trend.slope()
-            settled = math.isfinite(rate) and abs(rate) <= cfg.settle_rate_deg_s
-        heel_v = lift if math.isfinite(lift) else None
+                self._knee_trend.add(t, m["knee_raw"])
+            self._knee_trend.trim(t)
+            rate = _slope(self._knee_trend)
+            # The trend needs most of its window before it says the knee is still.
+            covered = self._knee_trend.covered_s() >= 0.75 * self._knee_trend.span_s
+            still = covered and math.isfinite(rate) and abs(rate) <= cfg.settle_rate_deg_s
+            self.move_gate.update(t, (0.0 if still else 1.0) if math.isfinite(rate) else None)
+            if still:
+                self._moving_since = None
+            elif self._moving_since is None:
+                self._moving_since = t
+            h = self._hold
+            # Until the knee first comes to rest the clock waits for it; from then on a
+            # movement must last move_min_s to stop it.
+            h.settled_once = h.settled_once or still
+            settled = not self.move_gate.active if h.settled_once else still
         drop_v = drop if math.isfinite(drop) else None
-        self.heel_gate.update(t, heel_v)
         self.knee_gate.update(t, drop_v)
+        front = m["front"] if m is not None else None
+        if side is not None:
+            rise = {side: self.heel.rise_start.get(front) if front is not None else None}
+            out += self.heels.update(t, {side: lift}, rise, {side: self.heel.foot_cm.get(front, 25.0)
+                                                            if front is not None else 25.0})
         for s in SIDES:
-            out += self.heel_cue[s].update(t, heel_v if s == side else None)
             out += self.knee_cue[s].update(t, drop_v if s == side else None)
         self.settled = settled
-        good = not self.heel_gate.active and not self.knee_gate.active and settled
+        heel_up = self.heels.up()
+        good = not heel_up and not self.knee_gate.active and settled
         if self._hold is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h = self._hold
-            if self.heel_gate.active:
+            if heel_up:
                 h.heel_up_s += dt
             if self.knee_gate.active:
                 h.knee_straight_s += dt
             if math.isfinite(knee):
                 h.knee_flex_sum += knee
                 h.knee_flex_n += 1
-            if math.isfinite(dorsi) and not self.heel_gate.active:
+            if math.isfinite(dorsi) and not heel_up:
                 h.max_dorsiflexion_deg = (dorsi if not math.isfinite(h.max_dorsiflexion_deg)
                                           else max(h.max_dorsiflexion_deg, dorsi))
         was, before = self.timer.in_hold, self.timer.good_s
         ended = self.timer.update(t, in_pos, good, reading=reliable)
         self.ledger.record(t, self.timer.good_s - before)
-        if self._was_good and not good and self.timer.in_hold:
-            # The clock stopped now; the fault began a little earlier. Take that time back.
-            onsets = [g.onset_t for g in (self.heel_gate, self.knee_gate)
-                      if g.active and g.onset_t is not None]
-            if in_pos and not settled:
-                onsets.append(t - cfg.settle_lag_s)
+        if not good and self.timer.in_hold:
+            # The clock is stopped; each reason began a little before it was recognised.
+            # Take back what was counted since the earliest (repeating it is harmless: what
+            # was taken back is gone).
+            onsets = [g.onset_t for g in (self.knee_gate,) if g.active and g.onset_t is not None]
+            if self.heels.up_since() is not None:
+                onsets.append(self.heels.up_since())
+            if (not settled or not in_pos) and self._moving_since is not None:
+                # Unsettled, or out of the position: the knee began to move (to leave) here.
+                onsets.append(self._moving_since - cfg.settle_lag_s)
             if onsets:
                 self.ledger.take_back(self.timer, min(onsets))
-        self._was_good = good
         if was and not self.timer.in_hold:
             out += self._end_hold(ended)
-        lift_cm = self.heel.lift_cm
+        lift_cm = self.heel.lift_cm(front) if front is not None else math.nan
         self._vals = {"dorsiflexion_deg": dorsi, "shank_angle_deg": dorsi, "knee_flexion_deg": knee,
                       "heel_lift_cm": lift_cm}
         if side is not None:
             self._vals |= {f"shank_angle_deg_{side}": dorsi, f"knee_flexion_deg_{side}": knee,
                            f"heel_lift_cm_{side}": lift_cm}
-        out = [heel_value_in_cm(e, self.heel.foot_cm) for e in out]
         return out
 
     def _start_hold(self, t: float, side: Side) -> None:
         cfg: SoleusStretchConfig = self.cfg  # type: ignore[assignment]
         self._hold = _Hold(side=side, knee_ref=cfg.knee_bent_min_deg)
         self._knee_trend.clear()
+        self.move_gate.finish(t)
+        self._moving_since = None
         self.timer.side = side
         self.heel.start(t)
         self.ref_leg.frozen = True
-        self.heel_gate.finish(t)
         self.knee_gate.finish(t)
 
     def _end_hold(self, hold_events: list[Event]) -> list[Event]:
@@ -303,8 +346,10 @@ class SoleusStretchAnalyser(Analyser):
         h = self._hold
         t_end = self._last_in_t if self._last_in_t is not None else (self.last_t or 0.0)
         if h is not None:
-            out += self.heel_cue[h.side].finish(t_end) + self.knee_cue[h.side].finish(t_end)
-        self.heel_gate.finish(t_end)
+            out += self.knee_cue[h.side].finish(t_end)
+            # A knee that was straightening as the person left is them standing up.
+            self.knee_cue[h.side].reset()
+        out += self.heels.finish(t_end, {s: self._foot_cm() for s in SIDES})
         self.knee_gate.finish(t_end)
         for ev in hold_events:
             if h is not None:
@@ -348,12 +393,18 @@ class SoleusStretchAnalyser(Analyser):
             out += self._end_hold(self.timer.finish(t))
         if self.sets.current is not None:
             self.sets.end(self.sets.current.t_end_s or t)
+        out += self.heels.finish(t, {s: self._foot_cm() for s in SIDES})
         for s in SIDES:
-            out += self.heel_cue[s].finish(t) + self.knee_cue[s].finish(t)
+            out += self.knee_cue[s].finish(t)
         return out
 
+    def _foot_cm(self) -> float:
+        """The measured foot's length in cm (what a heel event's value is scaled by)."""
+        front = self._front
+        return self.heel.foot_cm.get(front, 25.0) if front is not None else 25.0
+
     def _fault_detectors(self) -> list[FaultDetector]:
-        return [*self.heel_cue.values(), *self.knee_cue.values()]
+        return [*self.heels.detectors, *self.knee_cue.values()]
 
     # --- outputs ----------------------------------------------------------------------
 
@@ -373,7 +424,7 @@ class SoleusStretchAnalyser(Analyser):
             "hold_target_s": cfg.hold_s,
             "holds_per_leg_target": int(cfg.holds_per_leg),
             "legs": per_leg,
-            "heel_lifts": sum(len(d.events) for d in self.heel_cue.values()),
+            "heel_lifts": sum(len(d.events) for d in self.heels.detectors),
             "knee_straight_cues": sum(len(d.events) for d in self.knee_cue.values()),
         }
 
@@ -390,7 +441,7 @@ class SoleusStretchAnalyser(Analyser):
         if self.timer.in_hold:
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
-            why = [w for w, on in (("heel up", self.heel_gate.active),
+            why = [w for w, on in (("heel up", self.heels.up()),
                                    ("knee off the wall", self.knee_gate.active),
                                    ("out of position", not self.in_position),
                                    ("settling", self.in_position and not self.settled)) if on]
@@ -405,7 +456,7 @@ class SoleusStretchAnalyser(Analyser):
             st.info["heel"] = f"{max(0.0, v['heel_lift_cm']):.1f} cm"
         lms: set[int] = set()
         if side is not None:
-            if self.heel_cue[side].active:
+            if self.heels.cue[side].active:
                 lms |= {int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
             if self.knee_cue[side].active:
                 lms |= {int(side_lm(side, p)) for p in ("HIP", "KNEE", "ANKLE")}
@@ -423,3 +474,17 @@ class SoleusStretchAnalyser(Analyser):
                     f"heel_lift_cm_{s}": math.nan}
         out.update({k: float(v) for k, v in self._vals.items()})
         return out
+
+
+def _slope(win: TrailingWindow) -> float:
+    """Rate of change per second of a scalar window, by Siegel's repeated median (NaN with
+    fewer than three samples): the pose model now and then throws a landmark for a few
+    frames, and a least-squares trend would read that as the knee moving."""
+    if len(win) < 3:
+        return float("nan")
+    t, v = win.times, win.values()[:, 0]
+    dt = t[None, :] - t[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (v[None, :] - v[:, None]) / dt
+    np.fill_diagonal(s, np.nan)
+    return float(np.median(np.nanmedian(s, axis=1)))
