@@ -98,6 +98,9 @@ class LateralHopsConfig(DrillConfig):
         0.03, "A flight spans at least this from its first to its last airborne frame (two frames "
               "at 30 fps). Real hop flights last 0.2-0.35 s, but the model and the smoothing blur "
               "the take-off and landing, and the contact hysteresis already removes jitter.")
+    max_flight_s: float = threshold(
+        0.8, "A 'flight' longer than this is no hop (hop flights last 0.2-0.35 s, a high hurdle "
+             "hop under 0.6 s): the contacts in between were not seen.")
     both_feet_s: float = threshold(
         0.12, "Both feet touching down within this time of each other is a two-footed landing.")
     landing_window_s: float = threshold(
@@ -111,6 +114,10 @@ class LateralHopsConfig(DrillConfig):
     stiff_landing_deg: float = threshold(
         20.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
               "soft landing bends the knee 25-40 deg.", -1)
+    stiff_ratio: float = threshold(
+        0.6, "...or bent less than this share of the person's own usual landing (the median of "
+             "their landings so far): a soft landing sinks the hips 5-8 % of leg length, a stiff "
+             "one a third of that.", -1)
     knee_valgus_deg: float = threshold(
         7.0, "Landing knee inside the hip-ankle line by this frontal-plane projection angle at "
              "the deepest point of the landing, beyond the straight-leg standing angle. Healthy "
@@ -122,8 +129,8 @@ class LateralHopsConfig(DrillConfig):
     valgus_window_s: float = threshold(
         0.1, "The knee angle is the median over this time either side of the deepest point.")
     straight_knee_deg: float = threshold(
-        20.0, "Standing knees bent less than this (3-D angle as the model reads it, straight "
-              "knees read 0-10 deg) give the knee-angle (FPPA) baseline.")
+        25.0, "Standing knees bent less than this give the knee-angle (FPPA) baseline; the bend "
+              "is read from the leg's length in the image (hip over ankle = leg x cos(bend / 2)).")
     rest_s: float = threshold(3.0, "A pause this long without a hop ends a set.")
     refractory_s: float = threshold(
         0.3, "Two hops cannot be closer than this: one physical hop never counts twice.")
@@ -217,6 +224,7 @@ class _Sample:
     ankle_y: dict[str, float]
     flex: dict[str, float]
     fppa: dict[str, float]
+    extension: dict[str, float]  # hip-to-ankle image distance / leg length (1 = straight)
 
 
 class _Contact:
@@ -370,9 +378,14 @@ class LateralHopsAnalyser(Analyser):
         hip_y = float((im[LM.LEFT_HIP, 1] + im[LM.RIGHT_HIP, 1]) / 2)
         flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
                                      dims=3)) for s in SIDES}
-        fppa = {s: fppa_deg(w, s) for s in SIDES}  # world: no perspective error as the knee bends
+        # FPPA on the image: the model's most direct output (its 3-D knee from the front is
+        # a guess), and the plane a front camera sees
+        fppa = {s: fppa_deg(im, s) for s in SIDES}
+        # how straight each leg stands: hip-to-ankle over the longest leg seen
+        reach_ = {s: float(np.linalg.norm(im[side_lm(s, "HIP"), :2] - im[side_lm(s, "ANKLE"), :2]))
+                  / self.leg_px for s in SIDES}
         ankle_y = {s: float(im[side_lm(s, "ANKLE"), 1]) for s in SIDES}
-        return _Sample(frame.t_s, feet, hip_x, hip_y, ankle_y, flex, fppa)
+        return _Sample(frame.t_s, feet, hip_x, hip_y, ankle_y, flex, fppa, reach_)
 
     def _drain(self) -> list[Event]:
         out: list[Event] = []
@@ -461,7 +474,8 @@ class LateralHopsAnalyser(Analyser):
         # A straight leg's hip, knee and ankle line up whatever the toe-out, so the standing
         # FPPA is the person's (and the model's) own offset only with the knees straight;
         # a bent "ready" stance over turned-out feet reads as knees-out instead.
-        straight = all(flex[s_] < self.c.straight_knee_deg for s_ in SIDES)
+        straight_min = math.cos(math.radians(self.c.straight_knee_deg) / 2)
+        straight = all(smp.extension[s_] >= straight_min for s_ in SIDES)
         if down["left"] and down["right"] and straight:
             self._base_buf.append((fppa["left"], fppa["right"]))
             self._base_buf = self._base_buf[-60:]
@@ -532,6 +546,8 @@ class LateralHopsAnalyser(Analyser):
         travel = (xb - xa) / leg * 100.0
         if not math.isfinite(travel) or abs(travel) < self.c.min_travel_pct:
             return []
+        if b.t0 - a.t1 > self.c.max_flight_s:
+            return []  # nobody flies that long: the contacts in between were missed
         if not self.counter.try_count(b.t0):
             return []
         direction = self._person_side(np.sign(travel))
@@ -660,6 +676,17 @@ class LateralHopsAnalyser(Analyser):
         # switch-feet: the landing foot follows the direction; single-leg: it never changes
         self.variant = "single-leg" if same > lead else "switch-feet"
 
+    def _is_stiff(self, hop: Hop) -> bool:
+        """Stiff: a landing bent less than `stiff_landing_deg`, or, once the person's own
+        landings are known, much less than their usual one (`stiff_ratio` of the median of
+        their earlier landings): how deep a landing looks from the front depends on the
+        body and the camera, the person's own soft landing does not lie."""
+        bend = hop.knee_flexion_deg
+        if bend < self.c.stiff_landing_deg:
+            return True
+        own = [h.knee_flexion_deg for h in self.hops[:-1] if math.isfinite(h.knee_flexion_deg)]
+        return len(own) >= 4 and bend < self.c.stiff_ratio * float(np.median(own))
+
     def _expected_foot(self, hop: Hop) -> str | None:
         if self.variant == "single-leg":
             if self.side_hint in SIDES:
@@ -675,9 +702,11 @@ class LateralHopsAnalyser(Analyser):
         judged later, for those hops too."""
         if not hop.crossed:
             hop.faults.append("short_hop")
-        if math.isfinite(hop.knee_flexion_deg) and hop.knee_flexion_deg < self.c.stiff_landing_deg:
+        if math.isfinite(hop.knee_flexion_deg) and self._is_stiff(hop):
             hop.faults.append("stiff_landing")
-        if math.isfinite(hop.knee_valgus_deg) and hop.knee_valgus_deg > self.c.knee_valgus_deg:
+        # A knee that hardly bends cannot cave in: its projected angle is only jitter.
+        if (math.isfinite(hop.knee_valgus_deg) and hop.knee_valgus_deg > self.c.knee_valgus_deg
+                and hop.knee_flexion_deg >= self.c.stiff_landing_deg):
             hop.faults.append("knee_valgus")
         pending = self._undecided + [hop]
         self._undecided = []
