@@ -149,3 +149,28 @@ def test_bad_input_never_crashes_or_overcounts(drop, nan_rate, dup, jump, seed):
         assert math.isfinite(e.t_s)
         if e.t_end_s is not None:
             assert e.t_end_s >= e.t_s
+
+
+@pytest.mark.model
+def test_rendered_clip_through_the_real_model(tmp_path):
+    """End to end: five rendered switch-feet hops through the real pose model and
+    smoother: every hop, each landing on the foot of the side travelled to, no cue."""
+    from formcheck.pipeline import pose_stream
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.pose.smoothing import PoseSmoother
+    from formcheck.sources import open_source
+    from formcheck.synth import render_clip
+
+    spec = SynthSpec("lateral-hops", side="left", seed=11, sets=1, reps=5)
+    res = render_clip(spec, tmp_path / "hops.mp4")
+    sm = PoseSmoother()
+    with open_source(res.video) as src, PoseEstimator("full") as est:
+        frames = [sm(p) for _, p in pose_stream(src, est)]
+    an = run(frames)
+    truth = res.clip.events_of("count")
+    got = hops(an)
+    assert len(got) == len(truth) == 5
+    assert [g.side for g in got] == [t.side for t in truth]
+    for g, t in zip(got, truth, strict=True):
+        assert abs(g.t_end_s - t.t_end_s) < 0.15  # landing
+    assert faults(an) == []

@@ -235,3 +235,25 @@ def test_bad_input_never_crashes_or_overcounts(drop, nan_rate, dup, jump, seed):
 def test_star6_hint_sets_the_points():
     an = StarBalanceAnalyser(variant="star6")
     assert an.variant == "star" and an._points_per_set() == 6
+
+
+@pytest.mark.model
+def test_rendered_clip_through_the_real_model(tmp_path):
+    """End to end: a rendered Y set, cut after the first reach, through the real pose
+    model and smoother: the stance leg is found, the anterior reach counted, no cue."""
+    from formcheck.pipeline import pose_stream
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.pose.smoothing import PoseSmoother
+    from formcheck.sources import open_source
+    from formcheck.synth import render_clip
+
+    spec = SynthSpec("star-balance", side="right", seed=11, sets=1, duration_s=8.0)
+    video = render_clip(spec, tmp_path / "star.mp4").video
+    sm = PoseSmoother()
+    with open_source(video) as src, PoseEstimator("full") as est:
+        frames = [sm(p) for _, p in pose_stream(src, est)]
+    an = run(frames)
+    got = reaches(an)
+    assert len(got) == 1 and got[0].side == "right" and got[0].message.startswith("anterior")
+    assert faults(an) == []
+    assert an.summary()["baseline"] == "measured"
