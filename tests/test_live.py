@@ -62,7 +62,6 @@ def clips(tmp_path_factory):
     star = SynthSpec("star-balance", width=W, height=H, sets=2, duration_s=14,
                      faults=[Fault("pelvic_drop", 6.0, 11.0)])
     return {
-        "star": write_clip(d / "star.jsonl", star),
         # Long enough that the clip outlasts a test pressing keys on a busy machine.
         "star_long": write_clip(d / "star_long.jsonl", star.with_(duration_s=40)),
         "star_dies": write_clip(d / "star_dies.jsonl", star.with_(duration_s=10), corrupt_at=240),
@@ -184,7 +183,7 @@ def test_window_shows_the_cue_and_the_counter_and_speaks(xdisplay, clips, tmp_pa
     said = tmp_path / "said.txt"
     tts = f"{sys.executable} -c \"import sys; open({str(said)!r}, 'a').write(sys.argv[1] + chr(10))\""
     report = tmp_path / "star.json"
-    live = Live(xdisplay, [*STAR_ARGS, "--camera", str(clips["star"]), "--json", str(report), "--voice"],
+    live = Live(xdisplay, [*STAR_ARGS, "--camera", str(clips["star_long"]), "--json", str(report), "--voice"],
                 tmp_path, env={"FORMCHECK_TTS": tts})
     live.wait_window()
     shot = live.wait_for(lambda im: shows(im, "Keep your hips level"))
@@ -228,7 +227,7 @@ def test_keys_pause_switch_leg_next_set_and_quit(xdisplay, clips, tmp_path):
 @needs_xvfb
 def test_ctrl_c_keeps_the_session_and_the_recording(xdisplay, clips, tmp_path):
     report, video = tmp_path / "star.json", tmp_path / "star.mp4"
-    live = Live(xdisplay, [*STAR_ARGS, "--camera", str(clips["star"]), "--json", str(report),
+    live = Live(xdisplay, [*STAR_ARGS, "--camera", str(clips["star_long"]), "--json", str(report),
                            "--record", str(video)], tmp_path)
     live.wait_window()
     live.wait_for(lambda im: find_text(im, "1/3") > 0.97 or find_text(im, "2/3") > 0.97)
