@@ -18,7 +18,7 @@ FAULTS = ("too_fast", "short_stroke", "no_rotation", "hips_down")
 
 
 def spec(side: str = "left", seed: int = 0, faults=(), **kw) -> SynthSpec:
-    kw = {"sets": 1, "hold_s": 20.0, **kw}
+    kw = {"sets": 1, "hold_s": 24.0, **kw}
     return SynthSpec("calf-roll", side=side, seed=seed, faults=list(faults), **kw)
 
 
@@ -34,10 +34,10 @@ def faults(an: CalfRollAnalyser) -> list[Event]:
     return [e for e in an.events if e.kind == "fault"]
 
 
-def matches(got: Event, truth: Event) -> bool:
+def matches(got: Event, truth: Event, onset_s: float = 0.5) -> bool:
     end_g = got.t_end_s if got.t_end_s is not None else got.t_s
     end_t = truth.t_end_s if truth.t_end_s is not None else truth.t_s
-    return (got.code == truth.code and got.side == truth.side and abs(got.t_s - truth.t_s) <= 0.5
+    return (got.code == truth.code and got.side == truth.side and abs(got.t_s - truth.t_s) <= onset_s
             and min(end_g, end_t) >= max(got.t_s, truth.t_s))
 
 
@@ -71,13 +71,16 @@ def test_clean_set_counts_every_stroke_and_raises_no_cue(side, seed):
 def test_each_fault_is_found_on_the_rolled_leg(code, side):
     seed = FAULTS.index(code) + (4 if side == "right" else 0)
     start = stroke_start_after(side, seed, 8.0) if code in ("short_stroke", "too_fast") else 8.5
-    fault = Fault(code, round(start, 3), round(start + 9.0, 3))
+    length = 14.0 if code == "no_rotation" else 9.0  # no rotation shows only after 10 s of it
+    fault = Fault(code, round(start, 3), round(start + length, 3))
     clip = landmark_clip(spec(side, seed, [fault]), noise_px=NOISE_PX)
     an = run(clip.frames)
     (truth,) = clip.events_of("fault")
     got = faults(an)
     assert [e.code for e in got] == [code], got
-    assert matches(got[0], truth), (got[0], truth)
+    # A leg that stops turning near the end of a turn was barely turning just before:
+    # that onset is only known to within a second.
+    assert matches(got[0], truth, 1.0 if code == "no_rotation" else 0.5), (got[0], truth)
     assert sum(1 for e in an.events if e.kind == "count") == clip.sets[0]["reps"]
 
 
@@ -134,10 +137,10 @@ def test_side_hint_is_respected_and_status_shows_the_set():
     assert st.reading and st.side == "left" and st.set_index == 1 and st.sets_target == 6
     assert st.count is not None and st.count >= 1 and st.count_label == "strokes"
     assert st.hold_s is not None and 5.0 < st.hold_s < 12.0 and st.hold_target_s == 30.0
-    assert {"stroke", "tempo", "rotation"} <= set(st.info)
+    assert {"stroke", "tempo", "foot turn"} <= set(st.info)
     assert st.cues == []
     vals = an.values()
-    assert set(vals) == {"stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_height_calf"}
+    assert set(vals) == {"stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_calf", "hip_height_calf"}
 
 
 def test_turning_points_need_the_full_hysteresis():

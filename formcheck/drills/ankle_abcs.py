@@ -160,6 +160,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._ankle_ref = TrailingWindow(0.4)
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
+        self._move_hist = TrailingWindow(4.0)
         self._hips = TrailingWindow(3.0)
         self._rest = {p: TrailingWindow(c.rest_window_s) for p in ("KNEE", "HIP", "ANKLE")}
         self._now = {p: TrailingWindow(0.2) for p in ("KNEE", "HIP", "ANKLE")}
@@ -447,11 +448,24 @@ class AnkleAbcsAnalyser(Analyser):
             if lowering or (final and ev.t_s > last_letter):
                 continue  # putting the foot down (mid-set or after the last letter)
             if final or t > end + 1.5:
-                out.append(ev)
+                out.append(self._from_first_stir(ev))
             else:
                 keep.append(ev)
         self._pending_leg = keep
         return out
+
+    def _from_first_stir(self, ev: Event) -> Event:
+        """Date a leg-moving spell from when the leg first stirred (half the threshold),
+        not from when it crossed it: a sway builds up over a swing or two."""
+        times, vals = self._move_hist.times, self._move_hist.values()
+        if not len(times):
+            return ev
+        vals = vals[:, 0]
+        quiet = np.nonzero((times < ev.t_s) & (times >= ev.t_s - 1.0)
+                           & (vals <= 0.5 * self.cfg.leg_moving_share))[0]
+        if not len(quiet):
+            return ev
+        return dataclasses.replace(ev, t_s=float(times[quiet[-1]]))
 
     def _discard(self, det: FaultDetector, t: float) -> None:
         det.finish(t)  # closes it; the event is dropped
@@ -574,6 +588,7 @@ class AnkleAbcsAnalyser(Analyser):
         point = self._trace_point(frame, side)
         move = self._leg_movement(im, side, t, scale) if up else NAN
         self._vals["leg_movement_share"] = move
+        self._move_hist.add(t, move)
         settled = (self._lifted_since is not None and t - self._lifted_since >= self.cfg.settle_s
                    and self._ankle_steady(scale))
         if settled and point is not None and math.isfinite(scale) and scale > 0:

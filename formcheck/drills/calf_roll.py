@@ -17,12 +17,15 @@ own travel along the shank axis *is* the contact point's travel along the calf:
   of the calf: short passes roll one spot); tempo in strokes per minute;
 - speed: a pass's travel over its duration, in calf lengths per second (`too_fast`);
 - leg rotation: turning the leg in and out turns the foot about the shank. Side-on that
-  shows in the image as the foot's angle to the shin (the relaxed foot points away from
-  the shin, so turning it swings the toes up or down in the picture) rather than as depth:
-  on rendered clips the model's relative depth of the toes did not follow the turning at
-  all (r = 0.08) while this angle did (r = 0.8, about 1 degree per degree). Only how much
-  the angle *changes* is used: `no_rotation` fires when it has stayed within
-  `rotation_min_deg` for `no_rotation_s` of rolling, reported from the moment it settled;
+  shows in the image as a change of the foot's shape against the shin: the heel-to-toe
+  vector, in the shank's own frame (along it, across it) and in calf lengths, moves as the
+  foot turns (the relaxed foot points away from the shin, so turning it swings the toes).
+  The model's relative depth of the toes, which would show the turn directly, did not
+  follow it at all on rendered clips (r = 0.08); the foot's angle alone flattens out at
+  one end of the turn. Only how much the foot's shape *changes* is used: `no_rotation`
+  fires when it has stayed within a band for `no_rotation_s` of rolling, reported from the
+  moment it settled. The band is a share of the set's own swing, since how far the foot
+  appears to swing depends on the camera's angle;
 - hips lifted: the hips' height against the rolled leg's ankle, in calf lengths. The leg
   lies across the roller (its axis ~20 cm up); sitting on the floor the hip joint is ~10 cm
   up, a quarter of a calf length *below* the leg, while lifted hips are level with it or
@@ -74,13 +77,16 @@ class CalfRollConfig(DrillConfig):
               "a full pass in under ~1.5 s) are too quick for the tissue to release: roll slowly.", 1)
     too_fast_off_calf_per_s: float = threshold(
         0.35, "The too-fast cue clears once passes are slower than this (hysteresis).", 1)
-    rotation_min_deg: float = threshold(
-        10.0, "Turning the leg in and out swings the foot's angle to the shin by about as much "
-              "as the leg turns (+-25 deg reaches the inner and outer calf); a change under this "
-              "is the pose jitter of a foot that is not turning.", -1)
+    foot_turn_calf: float = threshold(
+        0.12, "Turning the leg +-25 deg (enough to reach the inner and outer calf) changes the "
+              "foot's image shape against the shin by 0.15-0.35 calf lengths: a change of this "
+              "much counts as turning (the band until the set has shown its own swing).", -1)
+    foot_turn_floor_calf: float = threshold(
+        0.05, "The least change of the foot's shape (calf lengths) that counts as turning, however "
+              "little the set swung: below it is the jitter of the smoothed foot points.")
     no_rotation_s: float = threshold(
-        8.0, "Rolling this long without turning the foot earns the cue: a few strokes on one line "
-             "of the calf is fine, a whole set is not.")
+        10.0, "Rolling this long without turning the foot earns the cue: a couple of strokes on one "
+              "line of the calf is fine, a whole set is not.")
     hips_sink_calf: float = threshold(
         0.15, "Hips this far (calf lengths) below their own lifted level in this set (its 80th "
               "percentile) have sunk: seated they are ~0.25 below the leg on the roller, lifted "
@@ -212,7 +218,8 @@ class CalfRollAnalyser(Analyser):
                                    below=True, min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         self.fast = _Backdated("too_fast", on=c.too_fast_calf_per_s, off=c.too_fast_off_calf_per_s,
                                   min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
-        self.no_rot = _Backdated("no_rotation", on=c.no_rotation_s, off=c.no_rotation_s / 2,
+        # fed the foot's swing over the last no_rotation_s as a share of the band
+        self.no_rot = _Backdated("no_rotation", on=1.0, off=1.3, below=True,
                                  min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
         self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
                                   below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=1.0)
@@ -224,11 +231,12 @@ class CalfRollAnalyser(Analyser):
         self._s_raw = TrailingWindow(0.2)
         self._s_hist = TrailingWindow(0.5)
         self._s_long = TrailingWindow(3.0)
-        self._rot_raw = TrailingWindow(0.5)  # median over half a second: the toes jitter
+        self._rot_raw = TrailingWindow(0.7)  # median over 0.7 s: heel and toes jitter
         self._clear_raw = TrailingWindow(0.5)
         self._rot_hist: list[tuple[float, float]] = []
         self._speed_hist: list[tuple[float, float]] = []  # (t, along-axis speed) this set
         self._prev_fast = False
+        self._max_swing: float | None = None
         self._last_moving_t: float | None = None
         self._last_rolling_t: float | None = None
         self._trail_good = 0.0
@@ -261,14 +269,16 @@ class CalfRollAnalyser(Analyser):
             return self.side  # the rolled leg does not change within a set
         return "left" if float(self._side_votes.mean()[0]) >= 0.5 else "right"
 
-    def _foot_turn_deg(self, im: np.ndarray, side: str) -> float:
-        """The heel-to-toe direction relative to the knee-to-ankle direction, in the image."""
+    def _foot_shape(self, im: np.ndarray, side: str) -> np.ndarray:
+        """The heel-to-toe vector in the shank's frame (along, across), in calf lengths."""
         knee, ankle, heel, toe = (im[side_lm(side, p), :2] for p in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
-        f, a = toe - heel, ankle - knee
-        if not (np.isfinite(f).all() and np.isfinite(a).all()) or not f.any() or not a.any():
-            return NAN
-        d = math.degrees(math.atan2(f[1], f[0]) - math.atan2(a[1], a[0]))
-        return (d + 180.0) % 360.0 - 180.0
+        a = ankle - knee
+        calf = float(np.linalg.norm(a))
+        f = toe - heel
+        if not (np.isfinite(f).all() and np.isfinite(a).all()) or calf <= 0:
+            return np.array([NAN, NAN])
+        a = a / calf
+        return np.array([f @ a, f @ np.array([-a[1], a[0]])]) / calf
 
     def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
         t, im = frame.t_s, frame.image
@@ -289,62 +299,77 @@ class CalfRollAnalyser(Analyser):
         # exactly as far as the contact point does; the hips also rise and sink, which
         # would leak into the signal.
         centre = (knee[:2] + ankle[:2]) / 2.0
-        if axis.shape == (2,) and calf_med > 0:
-            across = np.array([-axis[1], axis[0]])
-            sq = np.array([centre @ axis, centre @ across]) / calf_med
-        else:
-            sq = np.array([NAN, NAN])
-        self._s_raw.add(t, sq)
-        s_med, q_med = (float(v) for v in self._s_raw.median()) if len(self._s_raw) else (NAN, NAN)
-        self._s_hist.add(t, np.array([s_med, q_med]))
+        ok = axis.shape == (2,) and calf_med > 0
+        self._s_raw.add(t, centre / calf_med if ok else np.array([NAN, NAN]))
+        c_med = self._s_raw.median() if len(self._s_raw) else np.array([NAN, NAN])
+        s_med = float(c_med @ axis) if ok and c_med.shape == (2,) else NAN
+        self._s_hist.add(t, c_med)
         if self._calf.covered_s() >= 1.0:  # before that the leg's axis is still being found
             self._s_long.add(t, s_med)
         speed = NAN
-        if len(self._s_hist) >= 2 and self._s_hist.covered_s() > 0.1:
+        if ok and len(self._s_hist) >= 2 and self._s_hist.covered_s() > 0.1:
             vals, times = self._s_hist.values(), self._s_hist.times
             tc = times - times.mean()
-            # least-squares slopes: steadier than end-to-end differences on jittery points
-            along, across_v = np.abs(tc @ (vals - vals.mean(axis=0))) / float(tc @ tc)
+            # least-squares velocity of the leg: steadier than end-to-end differences on
+            # jittery points, and taken along the leg's axis as it is now (a leg that
+            # tilts as the hips sink must not look like it travels)
+            vel = tc @ (vals - vals.mean(axis=0)) / float(tc @ tc)
+            along, across_v = abs(float(vel @ axis)), abs(float(vel @ np.array([-axis[1], axis[0]])))
             # Travel along the leg is rolling; the leg swinging up or down about the roller
             # (the hips lifting or sinking) moves it across its axis instead.
             speed = along if along >= across_v else 0.0
-        self._rot_raw.add(t, self._foot_turn_deg(im, side))
-        rot = float(self._rot_raw.median()[0])
+        self._rot_raw.add(t, self._foot_shape(im, side))
+        rot = self._rot_raw.median() if len(self._rot_raw) else np.array([NAN, NAN])
         height = (float(ankle[1]) - float(hip_mid[1])) / calf_med if calf_med > 0 else NAN
         self._clear_raw.add(t, height)
         clear_med = float(self._clear_raw.median()[0])
         tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
-                "foot_turn_deg": rot, "hip_height_calf": clear_med, "shank_tilt_deg": tilt,
+                "foot_shape": rot, "hip_height_calf": clear_med, "shank_tilt_deg": tilt,
                 "knee_flexion_deg": float(flexion_deg(hip, knee, ankle))}
 
     # ------------------------------------------------------------------ drill logic
 
-    def _still_since(self, t: float) -> float | None:
-        """When the foot last turned by rotation_min_deg: the start of the still run."""
-        if not self._rot_hist:
-            return None
-        ts = np.array([p[0] for p in self._rot_hist])
-        a = np.array([p[1] for p in self._rot_hist])
-        rev = a[::-1]
-        span = np.maximum.accumulate(rev) - np.minimum.accumulate(rev)
-        out = np.nonzero(span >= self.cfg.rotation_min_deg)[0]
-        k = len(a) - out[0] if len(out) else 0  # first index of the still run
-        return float(ts[min(k, len(ts) - 1)])
+    def _turn_band(self) -> float:
+        """How much the foot's shape must change to count as turning. How far it swings
+        for a given turn of the leg depends on the camera angle and on how far the foot
+        points away from the shin, so once the set has shown its own swing (the largest
+        over any no_rotation_s so far) the band is a share of it, between
+        foot_turn_floor_calf and foot_turn_calf."""
+        if self._max_swing is None:
+            return self.cfg.foot_turn_calf
+        return float(np.clip(0.4 * self._max_swing, self.cfg.foot_turn_floor_calf, self.cfg.foot_turn_calf))
 
-    def _settled_at(self, still: float) -> float:
-        """Within a still run, when the foot really stopped turning: the run starts where
-        the angle last moved by the full band, but a slowing turn enters the band well
-        before it stops; the last time it was outside a third of the band is closer."""
+    @staticmethod
+    def _swing(v: np.ndarray) -> float:
+        """Size of the foot's shape changes: the 5-95 percentile box's diagonal."""
+        return float(np.linalg.norm(np.percentile(v, 95, axis=0) - np.percentile(v, 5, axis=0)))
+
+    def _recent_swing_share(self, t: float) -> float:
+        """The foot's swing over the last no_rotation_s of rolling, as a share of the band
+        (<= 1: it has not turned). NaN until that much rolling has been seen."""
+        if not self._rot_hist or t - self._rot_hist[0][0] < self.cfg.no_rotation_s:
+            return NAN
         ts = np.array([p[0] for p in self._rot_hist])
-        a = np.array([p[1] for p in self._rot_hist])
-        run = ts >= still
-        if run.sum() < 3:
-            return still
-        m = float(np.median(a[run]))
-        tight = max(3.0, self.cfg.rotation_min_deg / 3.0)
-        outside = np.nonzero(run & (np.abs(a - m) > tight))[0]
-        return float(ts[min(outside[-1] + 1, len(ts) - 1)]) if len(outside) else still
+        recent = np.stack([p[1] for p, keep in zip(self._rot_hist, ts >= t - self.cfg.no_rotation_s,
+                                                   strict=True) if keep])
+        swing = self._swing(recent)
+        band = self._turn_band()  # judged against the swing seen before this window
+        self._max_swing = swing if self._max_swing is None else max(self._max_swing, swing)
+        return swing / band
+
+    def _still_since(self, t: float) -> float:
+        """Where the still run began: the earliest time from which the foot's swing up to
+        now stays within the band (looked for in quarter seconds). A turn that slows to a
+        stop near its end is within the band a little before the foot really stops, so
+        the onset can come up to a second early."""
+        ts = np.array([p[0] for p in self._rot_hist])
+        a = np.stack([p[1] for p in self._rot_hist])
+        band = self._turn_band()
+        start = t
+        while start - 0.25 >= ts[0] and self._swing(a[ts >= start - 0.25]) < band:
+            start -= 0.25
+        return start
 
     def _hips_down_value(self, height: float) -> float:
         """How far the hips are above sinking (negative: sunk). Down needs both: sunk
@@ -398,6 +423,7 @@ class CalfRollAnalyser(Analyser):
         self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
         self._speed_hist = []
         self._prev_fast = False
+        self._max_swing = None
         for d in self._fault_detectors():
             d.side = self.side
 
@@ -431,8 +457,7 @@ class CalfRollAnalyser(Analyser):
             "stroke_length_share": round(float(np.median(lengths)), 3) if lengths else None,
             "tempo_spm": round(60.0 * (len(passes) / 2.0) / span, 1) if span > 0 else None,
             "pass_speed_calf_per_s": round(float(np.median([p.speed for p in passes])), 3) if passes else None,
-            "rotation_range_deg": round(float(np.percentile(rot, 95) - np.percentile(rot, 5)), 1)
-            if len(rot) else None,
+            "foot_turn_range_calf": round(self._swing(rot), 3) if len(rot) else None,
             "hip_height_calf": round(float(np.median(clear)), 3) if len(clear) else None,
         }
 
@@ -512,14 +537,13 @@ class CalfRollAnalyser(Analyser):
                 self.turns.update(t, m["stroke_position_calf"])
             self._speed_hist.append((t, m["roll_speed_calf_per_s"]))
             out += self._take_passes(t)
-            if rolling and math.isfinite(m["foot_turn_deg"]):
-                self._rot_hist.append((t, m["foot_turn_deg"]))
-                self._set_rot.append(m["foot_turn_deg"])
-            still = self._still_since(t) if rolling else None
-            if still is not None and self._rot_hist and self._rot_hist[-1][0] - self._rot_hist[0][0] > 0:
-                out += self.no_rot.update(t, t - still)
+            if rolling and np.isfinite(m["foot_shape"]).all():
+                self._rot_hist.append((t, m["foot_shape"]))
+                self._set_rot.append(m["foot_shape"])
+            if rolling:
+                out += self.no_rot.update(t, self._recent_swing_share(t))
                 if self.no_rot.active and self.no_rot.onset_hint is None:
-                    self.no_rot.onset_hint = self._settled_at(still)
+                    self.no_rot.onset_hint = self._still_since(t)
             if math.isfinite(m["hip_height_calf"]):
                 self._set_clear.append(m["hip_height_calf"])
             # Hips are judged only while the leg is actually travelling: at the end of a set
@@ -598,10 +622,12 @@ class CalfRollAnalyser(Analyser):
                 if dur > 0:
                     st.info["tempo"] = f"{60 * len(recent) / 2 / dur:.0f} strokes/min"
         if self._set_rot:
-            r = np.array(self._set_rot[-300:])
-            st.info["rotation"] = f"{np.percentile(r, 95) - np.percentile(r, 5):.0f} deg"
+            st.info["foot turn"] = f"{100 * self._swing(np.array(self._set_rot[-300:])):.0f}% of calf"
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "foot_turn_deg", "hip_height_calf")
-        return {k: float(self._vals.get(k, NAN)) for k in keys}
+        keys = ("stroke_position_calf", "roll_speed_calf_per_s", "hip_height_calf")
+        out = {k: float(self._vals.get(k, NAN)) for k in keys}
+        shape = self._vals.get("foot_shape")
+        out["foot_turn_calf"] = float(shape[0]) if shape is not None else NAN  # along the shin
+        return out
