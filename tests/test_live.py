@@ -381,3 +381,22 @@ def test_camera_lost_mid_session_says_so_and_keeps_the_session(xdisplay, tmp_pat
     data = json.loads(report.read_text())
     assert data["interrupted"] is True and data["source"]["kind"] == "camera"
     assert any(e["kind"] == "hold" for e in data["events"])
+
+
+@pytest.mark.model
+@needs_xvfb
+def test_camera_that_opens_but_sends_no_more_frames_is_a_clear_error_not_a_hang(xdisplay, tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "sample_videos" / "deep-squat.mp4"
+    if not sample.exists():
+        pytest.skip("sample_videos/deep-squat.mp4 not rendered")
+    camera = MjpegCamera(sample, seconds=1 / 30)  # the one frame the stream's opening needs, then nothing
+    try:
+        t0 = time.monotonic()
+        live = Live(xdisplay, ["deep-squat", "--camera", camera.url], tmp_path)
+        rc, _out, err = live.finish(timeout=60)
+    finally:
+        camera.close()
+    assert rc == 3 and "Traceback" not in err, err
+    assert "stopped sending frames" in err or "sent no frames" in err
+    assert "Nothing was recorded" in err
+    assert time.monotonic() - t0 < 30
