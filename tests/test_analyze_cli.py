@@ -43,7 +43,7 @@ def one_line(err: str) -> str:
 
 @pytest.fixture(scope="module")
 def squat_rec(tmp_path_factory) -> Path:
-    clip = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=10, faults=[Fault("heel_lift", 6, 9, 3.0)]),
+    clip = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=10, faults=[Fault("heel_lift", 8, 10.5, 3.0)]),
                          noise_px=1.0)
     return write_recording(tmp_path_factory.mktemp("rec") / "squat.jsonl", clip.frames)
 

@@ -38,7 +38,7 @@ def _frames(clip):
 
 @pytest.fixture(scope="module")
 def squat_run():
-    clip = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=10, faults=[Fault("heel_lift", 6, 9, 3.0)]),
+    clip = landmark_clip(SynthSpec("deep-squat", sets=1, hold_s=10, faults=[Fault("heel_lift", 8, 10.5, 3.0)]),
                          noise_px=1.0, width=W, height=H)
     info = SourceInfo("file", "squat-synth.mp4", 30.0, len(clip.frames), clip.duration_s, W, H)
     return analyse_stream(_frames(clip), analyser_class("deep-squat")(), drill="deep-squat", model="full",
