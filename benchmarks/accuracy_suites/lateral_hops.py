@@ -44,6 +44,8 @@ def cases(quick: bool) -> list[Case]:
         Case("clean-cam-low-crooked", spec(side="right", seed=25, camera=CameraSpec(height_m=0.6, roll_deg=4.0)),
              angles=ANGLES),
         Case("clean-still", spec(side="left", seed=26, variation=0.0), angles=ANGLES),
+        Case("clean-cam-angled", spec(side="right", seed=27, camera=CameraSpec(azimuth_deg=20.0)),
+             angles=ANGLES),
     ]
     seed = 40
     for code, a, b, mode in FAULTS:

@@ -4,7 +4,7 @@ legs, bodies from 1.55 to 1.95 m, and cameras high, low, tilted and crooked."""
 from __future__ import annotations
 
 from benchmarks.accuracy_suites import Case, RealCase
-from formcheck.synth import CameraSpec, Fault, SynthSpec
+from formcheck.synth import CameraSpec, Fault, SynthSpec, landmark_clip
 
 ANGLES = {"pelvic_drop_deg": 2.0, "knee_valgus_deg": None, "trunk_lean_abs_deg": None, "reach_pct": None}
 
@@ -53,7 +53,25 @@ def cases(quick: bool) -> list[Case]:
                             spec(side=stance, seed=seed, faults=[Fault(code, a, b)]), angles=ANGLES))
     out.append(Case("two-faults-tall", spec(side="right", seed=60, height_m=1.9, faults=[
         Fault("pelvic_drop", 4.5, 6.5, size=10.0), Fault("trunk_lean", 9.0, 11.0)]), angles=ANGLES))
+    # The raised foot put down beside the stance foot, between two reaches (the FAULTS
+    # balance loss above comes at the far end of a reach, which one front camera cannot
+    # tell from a foot hovering a few centimetres up).
+    for stance, seed in (("left", 61), ("right", 62)):
+        t0 = _between_reaches(spec(side=stance, seed=seed))
+        out.append(Case(f"balance-loss-centre-{stance}-stance",
+                        spec(side=stance, seed=seed, faults=[Fault("balance_loss", t0, t0 + 1.0)]),
+                        angles=ANGLES))
+    out.append(Case("knee-valgus-cam-angled", spec(side="right", seed=63, camera=CameraSpec(azimuth_deg=20.0),
+                                                   faults=[Fault("knee_valgus", *FAULTS["knee_valgus"])]),
+                    angles=ANGLES))
     return out
+
+
+def _between_reaches(s: SynthSpec) -> float:
+    """Just before the first reach of a clip ends (its return to the centre)."""
+    clip = landmark_clip(s)
+    first = min((e for e in clip.events if e.kind == "count"), key=lambda e: e.t_s)
+    return round(float(first.t_end_s) - 0.2, 2)
 
 
 def real_cases() -> list[RealCase]:

@@ -163,6 +163,13 @@ class Hop:
                 "faults": list(self.faults)}
 
 
+def _med(vals: list[float]) -> float:
+    """Median of a handful of numbers (faster than numpy at this size)."""
+    v = sorted(vals)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
 class FloorLine:
     """The floor's image row under each column, y = a + b x, fitted to where the feet rest.
 
@@ -286,6 +293,7 @@ class LateralHopsAnalyser(Analyser):
         # baseline (standing)
         self.leg_px = float("nan")
         self._leg_buf: deque[float] = deque(maxlen=90)
+        self._leg_n = 0
         self.floor = FloorLine()
         self.base_flex: dict[str, float] = {"left": 0.0, "right": 0.0}
         self.base_fppa: dict[str, float] = {"left": 0.0, "right": 0.0}
@@ -373,7 +381,9 @@ class LateralHopsAnalyser(Analyser):
         if fac:
             self.facing = float(fac)
         # The longest recent leg: a bent knee or a foreshortened leg only shortens it.
-        self.leg_px = float(np.percentile(self._leg_buf, 90))
+        self._leg_n += 1
+        if self._leg_n % 10 == 1 or not math.isfinite(self.leg_px):  # it changes slowly
+            self.leg_px = float(np.percentile(self._leg_buf, 90))
         hip_x = float((im[LM.LEFT_HIP, 0] + im[LM.RIGHT_HIP, 0]) / 2)
         hip_y = float((im[LM.LEFT_HIP, 1] + im[LM.RIGHT_HIP, 1]) / 2)
         flex = {s: float(flexion_deg(w[side_lm(s, "HIP")], w[side_lm(s, "KNEE")], w[side_lm(s, "ANKLE")],
@@ -420,22 +430,22 @@ class LateralHopsAnalyser(Analyser):
         down: dict[str, bool] = {}
         height: dict[str, float] = {}
         speeds: dict[str, float] = {}
+        early = [p for p in win if p.t <= t]
+        late = [p for p in win if p.t >= t]
         for s in SIDES:
-            pts = np.array([p.feet[s] for p in win])
-            x, y = np.median(pts, axis=0)
-            h = (self.floor.y_at(float(x)) - float(y)) / leg * 100.0
+            x = _med([p.feet[s][0] for p in win])
+            y = _med([p.feet[s][1] for p in win])
+            h = (self.floor.y_at(x) - y) / leg * 100.0
             height[s] = h
             # Speed from the medians of the window's halves: jitter mostly cancels, a foot
             # that is really moving (in flight, sweeping over the strap) does not.
-            early = [p for p in win if p.t <= t]
-            late = [p for p in win if p.t >= t]
             speed = 0.0
             if len(early) >= 2 and len(late) >= 2:
-                a = np.median(np.array([p.feet[s] for p in early]), axis=0)
-                b = np.median(np.array([p.feet[s] for p in late]), axis=0)
-                dt = float(np.median([p.t for p in late]) - np.median([p.t for p in early]))
+                dx = _med([p.feet[s][0] for p in late]) - _med([p.feet[s][0] for p in early])
+                dy = _med([p.feet[s][1] for p in late]) - _med([p.feet[s][1] for p in early])
+                dt = _med([p.t for p in late]) - _med([p.t for p in early])
                 if dt > 0:
-                    speed = float(np.hypot(*(b - a))) / dt / leg * 100.0
+                    speed = math.hypot(dx, dy) / dt / leg * 100.0
             speeds[s] = speed
             # Hysteresis: a foot lands below contact_pct and stays down until it rises past
             # contact_off_pct, moves off fast, or leaves the spot it was planted on (a

@@ -309,6 +309,7 @@ class StarBalanceAnalyser(Analyser):
         self._m_raised = _Median(cfg.smooth_s)
         self._leg_buf: deque[float] = deque(maxlen=150)
         self.leg_px = float("nan")
+        self._leg_n = 0
         self._still: deque[tuple[float, np.ndarray]] = deque()
         # single-leg state
         self.stance: str | None = None
@@ -346,8 +347,11 @@ class StarBalanceAnalyser(Analyser):
         v = max((x for x in vals if math.isfinite(x)), default=float("nan"))
         if math.isfinite(v) and v > 0:
             self._leg_buf.append(v)
-        if len(self._leg_buf) >= 3:
+        # the longest of the last few seconds changes slowly: recomputed every 10 frames
+        if len(self._leg_buf) >= 3 and (len(self._leg_buf) < 10 or self._leg_n % 10 == 0
+                                        or not math.isfinite(self.leg_px)):
             self.leg_px = float(np.percentile(self._leg_buf, 90))
+        self._leg_n += 1
         return self.leg_px
 
     def _medial_sign(self, im: np.ndarray, stance: str) -> float:
