@@ -213,7 +213,7 @@ class FloorLine:
             xs, ys = x[m], y[m]
             # a slope only from points spread across both sides of the strap
             if np.ptp(xs) > 0.25 * leg_px and len(xs) >= 10:
-                b_fit, a_fit = np.polyfit(xs, ys, 1)
+                b_fit = np.polyfit(xs, ys, 1)[0]
                 b = float(np.clip(b_fit, -0.27, 0.27))  # a camera rolled at most 15 deg
             a = float(np.median(ys - b * xs))
         self.a, self.b = a, b
