@@ -36,10 +36,11 @@ camera hides the stance foot; the model then often puts the wrong foot in front)
   star's neighbouring points need the set-up near the assumed one, and the distance of
   reaches toward or away from the camera is good to about 20 % of leg length.
 - Balance loss: the raised foot put down (its lowest point at the stance foot's floor level)
-  beside the stance foot mid-set, or the stance foot moving (a hop or a step) by
-  `stance_shift_pct`. Putting the foot down after a complete set is a rest, not a fault. A
-  touch-down far out at the end of a reach cannot be told from a foot hovering a few
-  centimetres up by one front camera and is not judged.
+  beside the stance foot mid-set and lifted again to carry on (the event comes when it
+  lifts), or the stance foot moving (a hop or a step) by `stance_shift_pct`. A foot kept
+  down for `rest_s` is a rest, after a complete set or not. A touch-down far out at the end
+  of a reach cannot be told from a foot hovering a few centimetres up by one front camera
+  and is not judged.
 
 Events: `count` code "reach" (t_s = start, t_end_s = back at the centre, value = distance
 in % of leg length, side = stance leg, message naming the point); faults `pelvic_drop`
