@@ -51,7 +51,7 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import FaultDetector, SetTracker
-from formcheck.drills.letters import ALPHABET, LetterRecogniser, Recognition, path_length
+from formcheck.drills.letters import ALPHABET, LetterRecogniser, Recognition, letter_path, path_length
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
@@ -227,13 +227,17 @@ class AnkleAbcsAnalyser(Analyser):
         return r / np.linalg.norm(r)
 
     def _letter_height_px(self, scale: float) -> float:
-        if self._heights:
-            return float(np.median(self._heights[-7:]))
-        guess = self.cfg.initial_letter_height * scale
+        """The trace's own scale: the median of the last letters' heights and of the
+        height the foot tip has spanned over the last few seconds (one odd letter, or none
+        yet, cannot throw it), never under half the initial guess."""
+        floor = self.cfg.initial_letter_height * scale
+        guesses = list(self._heights[-5:])
         if len(self._recent_y) >= 10:
             y = self._recent_y.values()[:, 0]
-            guess = max(guess, float(np.percentile(y, 95) - np.percentile(y, 5)))
-        return guess
+            guesses.append(float(np.percentile(y, 95) - np.percentile(y, 5)))
+        if not guesses:
+            return floor
+        return max(0.5 * floor, float(np.median(guesses))) if math.isfinite(floor) else float(np.median(guesses))
 
     def _trace_point(self, frame: PoseFrame, side: str) -> _Point | None:
         t, im = frame.t_s, frame.image
@@ -323,17 +327,24 @@ class AnkleAbcsAnalyser(Analyser):
             merged = held_pts + pts
             r_m = self.recogniser.recognise(self._trace_writer(merged), self._expected())
             # Two pieces are one letter (a pause inside it) when together they make a good
-            # letter, or a better one than either alone without being longer than letters are.
+            # letter, or a better one than either alone without being longer than letters
+            # are. Judged on shape alone (the best-matching letter), not on the letter the
+            # alphabet prior picked.
             short_enough = path_length(self._trace_writer(merged)) <= 1.4 * typical
-            if r_m.distance <= self.cfg.accept_cost or (
-                    short_enough and r_m.distance < min(held_rec.distance, rec.distance)):
+            if r_m.shape_cost <= self.cfg.accept_cost or (
+                    short_enough and r_m.shape_cost < min(held_rec.shape_cost, rec.shape_cost)):
                 return self._emit(merged, r_m)
             out += self._emit(held_pts, held_rec)
             if self._set_done:
                 return out
             rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
-        if rec.distance <= self.cfg.accept_cost:
+        expected = self._expected()
+        # as long as the expected letter would be, allowing for a lead-in
+        plausible = 0.6 <= (length / scale_h) / path_length(letter_path(expected)) <= 2.5
+        if rec.shape_cost <= self.cfg.accept_cost:
             out += self._emit(pts, rec)
+        elif plausible and rec.letter == expected and rec.scores[expected] <= 2 * self.cfg.accept_cost:
+            out += self._emit(pts, rec)  # a shaky but plausible next letter (I, J, L are short)
         elif self._paths and length < 0.5 * typical:
             # Short and like no letter: a move to where the next letter starts, or the
             # first strokes of one; it goes in front of the next piece.

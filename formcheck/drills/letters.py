@@ -192,6 +192,11 @@ class Recognition:
     expected: str | None
 
     @property
+    def shape_cost(self) -> float:
+        """How well the trace matches any letter at all (the best shape's DTW cost)."""
+        return self.scores[self.best_shape]
+
+    @property
     def as_expected(self) -> bool:
         return self.expected is not None and self.letter == self.expected
 
@@ -202,7 +207,8 @@ class LetterRecogniser:
     `recognise(trace, expected=...)`: trace is (N, 2) in the writer's view (x to the
     writer's right, y down). Each candidate's cost is its DTW distance; the expected letter
     gets `prior_margin` subtracted (its neighbours in the alphabet half of it), so it wins
-    unless another shape is clearly better. A foot cannot lift its pen, so a trace may
+    unless another shape is clearly better, and only a shape that matches well (cost at
+    most `strong_cost`) can overrule it. A foot cannot lift its pen, so a trace may
     start with a lead-in (moving to the letter's first point without a pause): the trace is
     also tried with `lead_in` shares of its length cut off, each cut costing `cut_cost` per
     unit share. Cutting the end (`lead_out`) is off by default: letters are split where the
@@ -211,9 +217,10 @@ class LetterRecogniser:
 
     def __init__(self, n: int = 32, prior_margin: float = 0.12, band_share: float = 0.25,
                  lead_in: tuple[float, ...] = (0.0, 0.15, 0.3, 0.45),
-                 lead_out: tuple[float, ...] = (0.0,), cut_cost: float = 0.2):
+                 lead_out: tuple[float, ...] = (0.0,), cut_cost: float = 0.2, strong_cost: float = 0.45):
         self.n = n
         self.prior_margin = prior_margin
+        self.strong_cost = strong_cost
         self.band = max(2, round(band_share * n))
         self.cuts = [(a, b) for a in lead_in for b in lead_out if a + b < 0.6]
         self.cut_cost = cut_cost
@@ -236,15 +243,22 @@ class LetterRecogniser:
 
     def recognise(self, trace: np.ndarray, expected: str | None = None) -> Recognition:
         costs = self.shape_costs(trace)
-        adj = costs.copy()
+        best = int(np.argmin(costs))
+        i = best
         if expected is not None and expected in self.letters:
             k = self.letters.index(expected)
+            adj = costs.copy()
             adj[k] -= self.prior_margin
             for nb in (k - 1, k + 1):
                 if 0 <= nb < len(self.letters):
                     adj[nb] -= self.prior_margin / 2
-        i = int(np.argmin(adj))
+            i = int(np.argmin(adj))
+            # Another letter than the expected one needs evidence: a shape that matches it
+            # well. When nothing matches well (a jittery or distorted trace), the letter
+            # the person is most likely writing is the next one.
+            if i != k and costs[i] > self.strong_cost:
+                i = k
         return Recognition(letter=self.letters[i], distance=float(costs[i]),
-                           best_shape=self.letters[int(np.argmin(costs))],
+                           best_shape=self.letters[best],
                            scores={c: float(v) for c, v in zip(self.letters, costs, strict=True)},
                            expected=expected)
