@@ -174,3 +174,31 @@ def test_rendered_clip_through_the_real_model(tmp_path):
     for g, t in zip(got, truth, strict=True):
         assert abs(g.t_end_s - t.t_end_s) < 0.15  # landing
     assert faults(an) == []
+
+
+def _hop(bend: float, depth: float):
+    from formcheck.drills.lateral_hops import Hop
+
+    return Hop(t_takeoff=0.0, t_landing=0.3, direction="left", travel_pct=50.0, landing_foot="left",
+               knee_flexion_deg=bend, depth_pct=depth)
+
+
+@pytest.mark.parametrize("bend,depth,stiff", [
+    (15.0, 4.0, True),    # neither sink nor depth: stiff
+    (15.0, 9.0, False),   # touch-down seen late (small sink) but as deep as usual: soft
+    (42.0, 4.5, False),   # shallow-looking depth but the usual knee bend: soft
+    (30.0, 6.0, False),   # a little under the usual on both, not clearly: no nag
+])
+def test_stiff_landing_judged_on_the_persons_own_landings(bend, depth, stiff):
+    an = LateralHopsAnalyser()
+    an.hops = [_hop(44.0, 9.0), _hop(40.0, 8.5), _hop(46.0, 10.0)]
+    h = _hop(bend, depth)
+    an.hops.append(h)
+    assert an._is_stiff(h) is stiff
+
+
+def test_stiff_landing_before_the_persons_own_landings_needs_both_floors():
+    an = LateralHopsAnalyser()
+    assert an._is_stiff(_hop(12.0, 3.0))
+    assert not an._is_stiff(_hop(12.0, 8.0))  # the first hop from a ready stance: deep enough
+    assert not an._is_stiff(_hop(38.0, 4.4))

@@ -21,11 +21,14 @@ How it is measured
   switch-feet the landing foot must be the one on the side of travel (hopping to your
   right you land on your right foot); in single-leg always the hopping foot.
   `wrong_foot` = the other foot, or both.
-- Knee flexion at landing: the peak 3-D (world landmark) knee angle of the landing leg in
-  the first `landing_window_s` of contact, relative to the straightest that leg gets (so
-  the model's reading of a straight knee is the zero); a front camera cannot see
-  knee bend in the image plane (the leg foreshortens), so this relies on the model's depth
-  and is good to roughly 5-10 deg. `stiff_landing` below `stiff_landing_deg`.
+- Knee flexion at landing: what a front camera sees of it, the hips' sink toward the
+  landing ankle from touch-down to the deepest point of the absorption, turned into the
+  knee angle that shortens the leg that much (see `_landing_knee`); good to roughly
+  5-10 deg. The landing's depth (the hips' lowest height over the ankle below a full leg,
+  % of leg length) needs no touch-down moment. `stiff_landing` when both fall well short
+  of the person's own usual landing (medians of their earlier hops), or before 3 hops of
+  absolute floors: one measure alone misreads some landings (the model sees a fast foot
+  touch down late, so the sink reads small; hops toward the stance side read shallower).
 - Knee valgus at landing: the upper quartile over the landing window of the landing knee's
   frontal-plane projection angle (world landmarks, so no perspective error as the knee
   bends toward the camera) beyond its standing baseline (see star_balance.fppa_deg).
@@ -112,12 +115,21 @@ class LateralHopsConfig(DrillConfig):
         30.0, "Until there are landings on both sides, the strap is taken to lie this far (% of leg "
               "length, ~25 cm) from the take-off foot toward the hop: half a comfortable hop.")
     stiff_landing_deg: float = threshold(
-        20.0, "Peak knee bend in the landing (beyond standing) under this is a stiff landing: a "
-              "soft landing bends the knee 25-40 deg.", -1)
+        20.0, "Until the person's own landings are known (3 hops), a landing whose knee bend (from "
+              "the hips' sink after touch-down) is under this may be stiff: a soft landing bends the "
+              "knee 25-40 deg beyond touch-down.", -1)
+    stiff_depth_pct: float = threshold(
+        5.0, "...and whose depth (the hips' lowest height over the landing ankle, below a full leg) "
+             "is under this share of leg length: soft landings sink the hips 8-12 % of leg length, "
+             "a stiff one about 4 %. Both must agree: either alone misreads some bodies and cameras.", -1)
     stiff_ratio: float = threshold(
-        0.6, "...or bent less than this share of the person's own usual landing (the median of "
-             "their landings so far): a soft landing sinks the hips 5-8 % of leg length, a stiff "
-             "one a third of that.", -1)
+        0.65, "Once 3 landings are known, stiff = a depth under this share of the person's own usual "
+              "landing depth (median of their earlier landings; soft 8-12 %, stiff half that)...", -1)
+    stiff_bend_ratio: float = threshold(
+        0.75, "...and a knee bend after touch-down under this share of their usual one. Two "
+              "measures that fail differently must both say stiff: the depth does not depend on "
+              "when touch-down was seen (the model lags fast feet), the sink does not depend on the "
+              "leg-length estimate; a coach that nags is worse than one that misses.", -1)
     knee_valgus_deg: float = threshold(
         7.0, "Landing knee inside the hip-ankle line by this frontal-plane projection angle at "
              "the deepest point of the landing, beyond the straight-leg standing angle. Healthy "
@@ -146,6 +158,7 @@ class Hop:
     landing_x_pct: float = float("nan")  # landing foot centre past the line (+ = crossed)
     crossed: bool = True
     knee_flexion_deg: float = float("nan")
+    depth_pct: float = float("nan")  # hips' lowest height over the landing ankle, below a full leg
     knee_valgus_deg: float = float("nan")
     contact_s: float = float("nan")
     expected_foot: str | None = None
@@ -159,6 +172,7 @@ class Hop:
                 "direction": self.direction, "landing_foot": self.landing_foot,
                 "crossed": self.crossed, "travel_pct": r(self.travel_pct),
                 "past_line_pct": r(self.landing_x_pct), "knee_flexion_deg": r(self.knee_flexion_deg),
+                "landing_depth_pct": r(self.depth_pct),
                 "knee_valgus_deg": r(self.knee_valgus_deg), "contact_s": r(self.contact_s, 3),
                 "faults": list(self.faults)}
 
@@ -591,7 +605,7 @@ class LateralHopsAnalyser(Analyser):
                                + float(np.median(self._landing_x["-"][-9:]))) / 2
         # knee bend and knee angle at the deepest point of the landing, on the landing leg(s)
         legs = [landing] if landing != "both" else list(SIDES)
-        hop.knee_flexion_deg, hop.knee_valgus_deg = self._landing_knee(b, win, legs)
+        hop.knee_flexion_deg, hop.knee_valgus_deg, hop.depth_pct = self._landing_knee(b, win, legs)
         self.hops.append(hop)
         self._last_hop_t = b.t0
         out = self._count(hop)
@@ -607,8 +621,8 @@ class LateralHopsAnalyser(Analyser):
             span = min(span, 0.6 * (b.t1 - b.t0))
         return [s for s in b.samples if s[0] - b.t0 <= span + 1e-6]
 
-    def _landing_knee(self, b: _Contact, win: list, legs: list[str]) -> tuple[float, float]:
-        """(knee bend, knee FPPA) of the landing.
+    def _landing_knee(self, b: _Contact, win: list, legs: list[str]) -> tuple[float, float, float]:
+        """(knee bend, knee FPPA, depth %) of the landing.
 
         The knee bend is what a front camera can see of it: how far the hips sink toward
         the landing ankle from touch-down to the deepest point of the absorption (the ankle,
@@ -619,13 +633,16 @@ class LateralHopsAnalyser(Analyser):
         knee angle is no use here: from the front it cannot see the knee come forward.
         The FPPA is its median within `valgus_window_s` of that deepest moment, beyond the
         straight-leg standing angle: dynamic valgus is judged where the knee is most bent,
-        that is where it collapses. The worst leg counts."""
+        that is where it collapses. The worst leg counts. The depth is the hips' lowest
+        height over the landing ankle below a full leg length, in % of leg: unlike the sink
+        it needs no touch-down moment (which the model sees late when the feet move fast)."""
         leg = self.leg_px
         # the hip's height over the landing ankle(s), image px (y grows downward)
         hy = np.array([np.mean([s[7][leg_] for leg_ in legs]) - s[6] for s in win], float)
         ts = np.array([s[0] for s in win])
         ok = np.isfinite(hy)
         bend = float("nan")
+        depth = float("nan")
         t_deep = b.t0
         if ok.sum() >= 2 and math.isfinite(leg) and leg > 0:
             hy, ts = hy[ok], ts[ok]
@@ -635,13 +652,14 @@ class LateralHopsAnalyser(Analyser):
             c0 = math.cos(math.radians(self.c.touchdown_knee_deg) / 2)
             bend = math.degrees(2 * math.acos(max(-1.0, min(1.0, c0 - sink))))
             t_deep = float(ts[k])
+            depth = (1.0 - float(sm[k]) / leg) * 100.0
         fppa = float("nan")
         for leg_ in legs:
             near = [s[5][leg_] - self.base_fppa[leg_] for s in b.samples
                     if abs(s[0] - t_deep) <= self.c.valgus_window_s + 1e-6 and math.isfinite(s[5][leg_])]
             if near:
                 fppa = float(np.nanmax([fppa, float(np.median(near))]))
-        return bend, fppa
+        return bend, fppa, depth
 
     def _landing_feet(self, b: _Contact, win: list) -> str:
         """"left", "right" or "both": the feet that came down within `both_feet_s` of each
@@ -687,15 +705,22 @@ class LateralHopsAnalyser(Analyser):
         self.variant = "single-leg" if same > lead else "switch-feet"
 
     def _is_stiff(self, hop: Hop) -> bool:
-        """Stiff: a landing bent less than `stiff_landing_deg`, or, once the person's own
-        landings are known, much less than their usual one (`stiff_ratio` of the median of
-        their earlier landings): how deep a landing looks from the front depends on the
-        body and the camera, the person's own soft landing does not lie."""
-        bend = hop.knee_flexion_deg
-        if bend < self.c.stiff_landing_deg:
-            return True
-        own = [h.knee_flexion_deg for h in self.hops[:-1] if math.isfinite(h.knee_flexion_deg)]
-        return len(own) >= 4 and bend < self.c.stiff_ratio * float(np.median(own))
+        """Stiff: both the landing's depth and its knee bend after touch-down fall well short
+        of the person's own usual landing (`stiff_ratio`, `stiff_bend_ratio` of the medians
+        of their earlier landings), or, before 3 landings are known, of absolute floors
+        (`stiff_depth_pct`, `stiff_landing_deg`). How deep a landing looks from the front
+        depends on the body, the camera and the direction of the hop; the person's own soft
+        landing does not lie, and two measures that err differently rarely err together."""
+        bend, depth = hop.knee_flexion_deg, hop.depth_pct
+        if not (math.isfinite(bend) and math.isfinite(depth)):
+            return False
+        prev = [h for h in self.hops if h is not hop]
+        own_d = [h.depth_pct for h in prev if math.isfinite(h.depth_pct)]
+        own_b = [h.knee_flexion_deg for h in prev if math.isfinite(h.knee_flexion_deg)]
+        if len(own_d) >= 3 and len(own_b) >= 3:
+            return (depth < self.c.stiff_ratio * float(np.median(own_d))
+                    and bend < self.c.stiff_bend_ratio * float(np.median(own_b)))
+        return depth < self.c.stiff_depth_pct and bend < self.c.stiff_landing_deg
 
     def _expected_foot(self, hop: Hop) -> str | None:
         if self.variant == "single-leg":
