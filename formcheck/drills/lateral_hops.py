@@ -10,6 +10,10 @@ How it is measured
   where the feet rest (the image row of planted feet, fitted across both sides of the
   strap so a slightly rolled camera does not matter). A flight is a stretch with no foot on
   the floor. Heights and distances are shares of the leg's image length.
+- Hidden landings: the model reads a stance foot under the carried one (single-leg hops)
+  10-25 px high, so a landing can go unseen by the feet. A body in the air follows one
+  arc; hips that bottom out and rise again inside a 'flight' landed (`hidden_bounce_pct`),
+  on the foot that was lowest then. The hips are what the model tracks best.
 - A hop is a flight whose support moves sideways by at least `min_travel_pct` of leg
   length: hopping in place (skipping rope) is no lateral hop and counts nothing.
   Take-off = the last contact frame, landing = the first contact frame after the flight.
@@ -104,6 +108,15 @@ class LateralHopsConfig(DrillConfig):
     max_flight_s: float = threshold(
         0.8, "A 'flight' longer than this is no hop (hop flights last 0.2-0.35 s, a high hurdle "
              "hop under 0.6 s): the contacts in between were not seen.")
+    hidden_bounce_pct: float = threshold(
+        6.0, "A 'flight' in which the hips come down by this share of leg length (~5 cm) from "
+             "their highest point and rise again by as much held a landing the feet did not show: "
+             "a body in the air follows one arc, it cannot bottom out and rise without a push off "
+             "the floor. (The model reads a stance foot under the carried one 10-25 px high.) The "
+             "hips' bounce in a hop is 15-25 % of leg length, their jitter 1-2 %.")
+    hidden_trough_pct: float = threshold(
+        8.0, "...the hidden contact is the stretch where the hips stay within this share of leg "
+             "length of their lowest point (a landing's absorption and push-off).")
     both_feet_s: float = threshold(
         0.12, "Both feet touching down within this time of each other is a two-footed landing.")
     landing_window_s: float = threshold(
@@ -332,6 +345,8 @@ class LateralHopsAnalyser(Analyser):
         self.values_now: dict[str, float] = {}
         self.frame_dt: deque[float] = deque(maxlen=120)
         self._undecided: list[Hop] = []
+        # samples since the last take-off, to find a landing the feet did not show
+        self._air: list[tuple[_Sample, dict[str, float]]] = []
 
     # ------------------------------------------------------------------ measures
 
@@ -508,6 +523,10 @@ class LateralHopsAnalyser(Analyser):
                 med = np.nanmedian(arr, axis=0)
                 self.base_fppa = {"left": float(med[0]), "right": float(med[1])}
 
+        if self._last_contact is not None:
+            self._air.append((smp, height))
+            if self.contact is None and not on:
+                out += self._hidden_contact()
         if on:
             if self.contact is None:
                 self.contact = _Contact(t)  # a landing (or the first contact)
@@ -552,7 +571,48 @@ class LateralHopsAnalyser(Analyser):
         if self.hops and self.hops[-1].t_landing == c.t0:
             self.hops[-1].contact_s = c.t1 - c.t0
         self._last_contact = c
+        self._air = []
         self._flag_on.clear()  # the per-hop cues end at the next take-off
+        return out
+
+    def _hidden_contact(self) -> list[Event]:
+        """A landing the feet did not show: in a 'flight' the hips came down and rose again
+        (see `hidden_bounce_pct`). The contact is where the hips stayed near their lowest,
+        on the foot that was lowest then; it is judged like any landing and taken off from."""
+        leg = self.leg_px
+        air = self._air
+        if len(air) < 4 or not math.isfinite(leg) or leg <= 0:
+            return []
+        ys = [a[0].hip_y for a in air]  # image y: larger is lower
+        k = max(range(len(ys)), key=lambda i: ys[i] if math.isfinite(ys[i]) else -math.inf)
+        bounce = self.c.hidden_bounce_pct / 100.0 * leg
+        before = [y for y in ys[:k] if math.isfinite(y)]
+        if not before or ys[k] - min(before) < bounce or ys[k] - ys[-1] < bounce:
+            return []
+        near = ys[k] - self.c.hidden_trough_pct / 100.0 * leg
+        i0 = k
+        while i0 > 0 and ys[i0 - 1] >= near:
+            i0 -= 1
+        i1 = k
+        while i1 < len(ys) - 1 and ys[i1 + 1] >= near:
+            i1 += 1
+        trough = air[i0:i1 + 1]
+        self._air = air[i1 + 1:]
+        if trough[-1][0].t - trough[0][0].t < self.c.min_contact_s - 1e-6:
+            return []
+        hs = {s_: _med([h[s_] for _, h in trough]) for s_ in SIDES}
+        low = min(SIDES, key=lambda s_: hs[s_])
+        both = all(hs[s_] < self.c.contact_off_pct for s_ in SIDES)
+        down = {s_: both or s_ == low for s_ in SIDES}
+        c = _Contact(trough[0][0].t)
+        for smp, _ in trough:
+            c.add(smp.t, down, smp.hip_x, {s_: smp.feet[s_][0] for s_ in SIDES}, smp.flex, smp.fppa,
+                  smp.hip_y, smp.ankle_y)
+        log.debug("hidden contact %.2f-%.2f on %s", c.t0, c.t1, "both" if both else low)
+        self.contact = c
+        rest = self._air
+        out = self._on_takeoff(c.t1)
+        self._air = rest
         return out
 
     def _judge_landing(self, a: _Contact, b: _Contact) -> list[Event]:
