@@ -302,12 +302,30 @@ class Renderer:
         hip_mid = (lm[:, LM.LEFT_HIP] + lm[:, LM.RIGHT_HIP]) / 2
         sh_mid = (lm[:, LM.LEFT_SHOULDER] + lm[:, LM.RIGHT_SHOULDER]) / 2
         pelvis_c = pt(r_p, hip_mid, [0, 0.03 * k, -0.01 * k])
-        belly_c = pt(r_t, hip_mid, [0, b.torso * 0.42, 0.0])
+        # The abdomen bends at the lumbar spine: its lower half goes with the pelvis.
+        belly_c = pt(r_p, hip_mid, [0, b.torso * 0.40, 0.0])
         chest_c = pt(r_t, sh_mid, [0, -0.13 * k, 0.0])
-        groups.append(_Group(pelvis_c, [_Ell(pelvis_c, rot_axes(r_p, [b.hip_w * 0.78, 0.12 * k,
-                                                                      b.torso_half_depth * 1.45]), shorts)], 0.02))
+        # The shorts are built on the pelvis, so a pelvic drop tilts what the camera sees
+        # as it would on a person: a hip block across the two hip joints with the buttocks'
+        # and greater trochanters' volumes at either end, and the waistband at the iliac
+        # crests (about 10 cm above the hip joints). The shirt hangs from the chest and
+        # ends above the crests, leaving the waistband and the hips' outline in view.
+        half = b.hip_w / 2
+        g = b.build
+        crest = [pt(r_p, hip_mid, [sgn * half * 0.92, 0.10 * k, -0.005 * k]) for sgn in (1.0, -1.0)]
+        block = [pt(r_p, hip_mid, [sgn * half * 0.55, 0.035 * k, -0.012 * k]) for sgn in (1.0, -1.0)]
+        seat = [pt(r_p, hip_mid, [sgn * half * 0.45, -0.045 * k, -0.02 * k]) for sgn in (1.0, -1.0)]
+        hip_vol = [pt(r_p, hip_mid, [sgn * (half + 0.012 * k * g), 0.005 * k, -0.015 * k])
+                   for sgn in (1.0, -1.0)]
+        hip_axes = rot_axes(r_p, [0.062 * k * g, 0.088 * k, 0.085 * k * g])
+        groups.append(_Group(pelvis_c, [
+            _Cap(block[0], block[1], 0.098 * k * g, 0.098 * k * g, shorts),
+            _Cap(seat[0], seat[1], 0.075 * k * g, 0.075 * k * g, shorts),
+            _Ell(hip_vol[0], hip_axes, shorts),
+            _Ell(hip_vol[1], hip_axes, shorts),
+            _Cap(crest[0], crest[1], 0.030 * k * g, 0.030 * k * g, _tone(shorts, 0.72))], 0.02))
         groups.append(_Group(belly_c, [
-            _Ell(belly_c, rot_axes(r_t, [b.hip_w * 0.66, b.torso * 0.34, b.torso_half_depth * 1.2]), shirt),
+            _Ell(belly_c, rot_axes(r_p, [b.hip_w * 0.62, b.torso * 0.26, b.torso_half_depth * 1.15]), shirt),
             _Ell(chest_c, rot_axes(r_t, [b.shoulder_w * 0.56, 0.18 * k, b.torso_half_depth * 1.45]), shirt)],
             0.03))
         neck_top = pt(r_h, sk.neck_base, [0, 0.06 * k, 0.0])
