@@ -65,8 +65,9 @@ class CalfRollConfig(DrillConfig):
     set_target_s: float = threshold(30.0, "Prescription: roll each calf for 30 s of actual rolling.")
     sets_per_leg: int = threshold(3, "Prescription: 3 sets per leg.")
     stroke_hysteresis_calf: float = threshold(
-        0.10, "The leg must travel back this share of calf length before a turn counts: well above "
-              "the pose jitter of hip, knee and ankle averaged (~0.03), well below a short stroke.")
+        0.18, "The leg must travel back this share of calf length before a turn counts: above the "
+              "jitter of knee and ankle (~0.03) and the model's brief jumps (up to ~0.15 when the "
+              "body shifts), below the shortest stroke worth calling one (~0.25).")
     short_stroke_share: float = threshold(
         0.40, "A pass covering less than this share of the calf rolls one spot; the roller should "
               "run from above the ankle to below the knee (~0.7 of the knee-ankle distance).", -1)
@@ -88,11 +89,11 @@ class CalfRollConfig(DrillConfig):
         10.0, "Rolling this long without turning the foot earns the cue: a couple of strokes on one "
               "line of the calf is fine, a whole set is not.")
     hips_sink_calf: float = threshold(
-        0.15, "Hips this far (calf lengths) below their own lifted level in this set (its 80th "
+        0.20, "Hips this far (calf lengths) below their own lifted level in this set (its 80th "
               "percentile) have sunk: seated they are ~0.25 below the leg on the roller, lifted "
               "about level with it or above.", -1)
     hips_down_calf: float = threshold(
-        0.10, "...and not clearly above the rolled ankle (calf lengths): the person's own level "
+        0.05, "...and not clearly above the rolled ankle (calf lengths): the person's own level "
               "alone would flag any dip of hips held high.", -1)
     hips_up_margin_calf: float = threshold(
         0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
@@ -101,6 +102,10 @@ class CalfRollConfig(DrillConfig):
              "stroke peaks at ~0.5) counts as rolling; slower is pose jitter or shifting about.")
     rolling_grace_s: float = threshold(
         1.5, "Turning round at the end of a pass briefly stops the leg: still rolling for this long.")
+    max_across_calf_per_s: float = threshold(
+        0.25, "The leg moving across its own axis faster than this (calf lengths per second) is "
+              "not rolling: the hips lifting or sinking, or the pose model jumping; such moments "
+              "neither count as rolling nor make turning points.")
     set_start_travel_calf: float = threshold(
         0.25, "A set starts once the leg has travelled this far (calf lengths) from where it "
               "rested; the clock is then backdated to when it set off.")
@@ -241,6 +246,9 @@ class CalfRollAnalyser(Analyser):
         self._last_rolling_t: float | None = None
         self._trail_good = 0.0
         self._prev_t: float | None = None
+        self._unsteady = False
+        self._unsteady_until = -math.inf
+        self._leg_prev: np.ndarray | None = None  # the rolled leg's knee and ankle, last frame
         self._passes: list[_Pass] = []
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
@@ -280,8 +288,23 @@ class CalfRollAnalyser(Analyser):
         a = a / calf
         return np.array([f @ a, f @ np.array([-a[1], a[0]])]) / calf
 
+    def _tracked_leg(self, im: np.ndarray, side: str) -> str:
+        """Which labelled leg is the rolled one in this frame. Side-on, the pose model now
+        and then swaps the labels of the two legs for a few frames; the rolled leg is the
+        one whose knee and ankle are where the rolled leg's were, whatever its label."""
+        prev = self._leg_prev
+        cur = {s: im[[side_lm(s, "KNEE"), side_lm(s, "ANKLE")], :2] for s in SIDES}
+        if prev is None or not all(np.isfinite(cur[s]).all() for s in SIDES):
+            pick = side
+        else:
+            pick = min(SIDES, key=lambda s: float(np.linalg.norm(cur[s] - prev, axis=1).sum()))
+        if np.isfinite(cur[pick]).all():
+            self._leg_prev = cur[pick]
+        return pick
+
     def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
         t, im = frame.t_s, frame.image
+        side = self._tracked_leg(im, side)
         hip_mid = (im[LM.LEFT_HIP] + im[LM.RIGHT_HIP]) / 2.0
         knee, ankle = im[side_lm(side, "KNEE")], im[side_lm(side, "ANKLE")]
         hip = im[side_lm(side, "HIP")]
@@ -317,7 +340,10 @@ class CalfRollAnalyser(Analyser):
             along, across_v = abs(float(vel @ axis)), abs(float(vel @ np.array([-axis[1], axis[0]])))
             # Travel along the leg is rolling; the leg swinging up or down about the roller
             # (the hips lifting or sinking) moves it across its axis instead.
-            speed = along if along >= across_v else 0.0
+            if across_v >= self.cfg.max_across_calf_per_s:
+                self._unsteady_until = t + 0.5  # the pose settles for a moment after a jump
+            self._unsteady = t <= self._unsteady_until
+            speed = along if along >= across_v and not self._unsteady else 0.0
         self._rot_raw.add(t, self._foot_shape(im, side))
         rot = self._rot_raw.median() if len(self._rot_raw) else np.array([NAN, NAN])
         height = (float(ankle[1]) - float(hip_mid[1])) / calf_med if calf_med > 0 else NAN
@@ -496,6 +522,7 @@ class CalfRollAnalyser(Analyser):
         if reliable and side is not None:
             if self.sets.current is None and side != self.side:
                 self.side = side
+                self._leg_prev = None
                 for w in (self._axis, self._calf, self._thigh, self._s_raw, self._s_hist, self._s_long):
                     w.clear()
             m = self._measure(frame, self.side or side)
@@ -533,7 +560,7 @@ class CalfRollAnalyser(Analyser):
             out += self._end_set(self._last_moving_t if self._last_moving_t is not None else t)
         if self.timer.in_hold and self._vals:
             m = self._vals
-            if rolling:  # a resting or shifting leg makes no turning points
+            if rolling and not self._unsteady:  # a resting or shifting leg makes no turning points
                 self.turns.update(t, m["stroke_position_calf"])
             self._speed_hist.append((t, m["roll_speed_calf_per_s"]))
             out += self._take_passes(t)
