@@ -257,3 +257,43 @@ def test_rendered_clip_through_the_real_model(tmp_path):
     assert len(got) == 1 and got[0].side == "right" and got[0].message.startswith("anterior")
     assert faults(an) == []
     assert an.summary()["baseline"] == "measured"
+
+
+def _lose_stance_ankle(frames, stance: str, t0: float, t1: float, up: float):
+    """The model losing the stance foot behind the reaching leg: its ankle read `up` of
+    leg length higher and the raised foot not found at all."""
+    a = 27 if stance == "left" else 28
+    raised_foot = [30, 32] if stance == "left" else [29, 31]
+    out = []
+    for f in frames:
+        im = f.image.copy()
+        if t0 <= f.t_s <= t1:
+            leg = float(np.linalg.norm(im[a - 4, :2] - im[a - 2, :2]) + np.linalg.norm(im[a - 2, :2] - im[a, :2]))
+            im[a, 1] -= up * leg
+            im[raised_foot] = np.nan
+        out.append(PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index))
+    return out
+
+
+def _valgus_trace(frames) -> dict[float, float]:
+    an = StarBalanceAnalyser()
+    out = {}
+    for f in frames:
+        an.update(f)
+        out[round(f.t_s, 3)] = an.values()["knee_valgus_deg"]
+    return out
+
+
+@pytest.mark.parametrize("stance", ["left", "right"])
+def test_knee_valgus_read_on_the_planted_ankle_when_the_model_loses_it(stance):
+    """With the stance ankle read a quarter leg high and the raised foot lost, the knee
+    angle still reads as it does with the foot seen (planted ankle, stance leg visible)."""
+    clip = clip_of(side=stance, seed=7, faults=[Fault("knee_valgus", 3.4, 5.0)])
+    seen = _valgus_trace(clip.frames)
+    lost = _valgus_trace(_lose_stance_ankle(clip.frames, stance, 4.3, 5.0, 0.25))
+    window = [t for t in seen if 4.45 <= t <= 4.9]
+    a = np.array([seen[t] for t in window])
+    b = np.array([lost[t] for t in window])
+    assert np.isfinite(a).all() and np.isfinite(b).all()
+    assert float(np.median(a)) > 8.0  # the caving knee, as seen
+    assert abs(float(np.median(b)) - float(np.median(a))) < 3.0

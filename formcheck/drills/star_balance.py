@@ -28,6 +28,9 @@ camera hides the stance foot; the model then often puts the wrong foot in front)
   positive when the knee falls inside the hip-ankle line, beyond the standing baseline,
   read where it means something: a bending knee normally drifts out over turned-out toes
   (negative), so a drift inward is a collapse. The least certain of the angles (a few deg).
+  The stance foot does not move in a set: when the raised leg reaches in front of it and
+  the model reads its ankle far from where it was planted, the planted ankle is used; the
+  stance leg and trunk are still read while the raised foot is lost altogether.
 - Reaches: the raised foot tip's image displacement from where the person holds it at the
   centre. Sideways it maps to the floor directly (in leg lengths); toward or away from the
   camera the floor is foreshortened by the camera's distance over its height (`depth_scale`,
@@ -117,6 +120,10 @@ class StarBalanceConfig(DrillConfig):
              "cut-offs are 8-13 deg of absolute FPPA in single-leg squats; relative to the person's "
              "own standing angle, and with a bending knee that normally drifts out over the toes "
              "(negative), 6 deg of inward drift is already a visible collapse.", 1)
+    ankle_lost_pct: float = threshold(
+        8.0, "A stance ankle read this far (% of leg length, ~7 cm) from where the foot is planted "
+             "has been lost by the model (the raised leg in front of it): the knee angle uses the "
+             "planted ankle. Ankle jitter is 1-2 %.")
     knee_valgus_off_deg: float = threshold(4.0, "The knee-valgus cue clears below this.", 1)
     lift_on_pct: float = threshold(
         4.5, "A foot is raised when its lower point is this far (% of leg length, ~4 cm) above "
@@ -328,6 +335,8 @@ class StarBalanceAnalyser(Analyser):
         self._stance_t0 = 0.0
         self._drop_zero: float | None = None
         self._drop_zero_buf: list[float] = []
+        self._ankle_plant: np.ndarray | None = None  # stance ankle where it is planted (image px)
+        self._ankle_buf: list[np.ndarray] = []
         self.reaches: list[Reach] = []
         self._reach: Reach | None = None
         self._reach_samples: list[tuple[float, float, float, float]] = []  # (t, moved, medial, down)
@@ -420,7 +429,13 @@ class StarBalanceAnalyser(Analyser):
         im = frame.image
         leg = self._leg(im)
         feet = _Feet.of(im)
-        if feet is None or not math.isfinite(leg) or leg <= 0:
+        if not math.isfinite(leg) or leg <= 0:
+            return out
+        if feet is None:
+            # A foot lost (the raised one reaching out of the model's sight): no touch-down,
+            # shift or reach reading, but the stance leg and the trunk are still there.
+            if self.stance is not None:
+                out += self._angles(t, im, leg, self.stance, None, False, False)
             return out
 
         if self.stance is None:
@@ -466,20 +481,34 @@ class StarBalanceAnalyser(Analyser):
             return out
         out += self._track_stance_shift(t, feet, leg, stance, raised)
 
-        # --- angles, relative to the two-leg stance
+        out += self._angles(t, im, leg, stance, feet, beside, down)
+
+        # --- reaches
+        out += self._track_reach(t, im, feet, leg, stance)
+        return out
+
+    def _angles(self, t: float, im: np.ndarray, leg: float, stance: str, feet: _Feet | None,
+                beside: bool, down: bool) -> list[Event]:
+        """Pelvic drop, trunk lean and stance-knee valgus, relative to the two-leg stance."""
+        nan = float("nan")
+        raised = other_side(stance)
         drop = hip_tilt_lr(im) - self.base.hip_tilt_lr
         drop = drop if raised == "left" else -drop
         zero = self._stance_zero(t, drop)
         drop = self._m_drop.push(t, drop - zero if beside else drop)
         trunk = self._m_trunk.push(t, trunk_tilt(im) - self.base.trunk_tilt)
-        fppa = self._m_fppa.push(t, fppa_deg(im, stance) - self.base.fppa[stance])
+        fppa = self._m_fppa.push(t, self._stance_fppa(t, im, stance, leg) - self.base.fppa[stance])
         self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
                                else nan, knee_valgus_deg=fppa)
         # A thigh crossing behind or in front of the stance leg drags the model's hip point
         # with it (an apparent drop of up to 8 deg that is not there): no pelvic reading then.
-        med = self._medial_sign(im, stance)
-        crossing = (feet.tip[raised][0] - feet.mid[stance][0]) * med / leg * 100.0 < -self.c.beside_pct
+        if feet is None:
+            crossing = True  # the raised foot unseen: where its thigh is, unknown
+        else:
+            med = self._medial_sign(im, stance)
+            crossing = (feet.tip[raised][0] - feet.mid[stance][0]) * med / leg * 100.0 < -self.c.beside_pct
         # With the raised foot down the person stands on two feet: no single-leg control to judge.
+        out: list[Event] = []
         out += self.pelvic.update(t, None if crossing or down else drop)
         out += self.trunk.update(t, abs(trunk) if math.isfinite(trunk) and not down else None)
         out += self.valgus.update(t, None if down else fppa)
@@ -487,9 +516,29 @@ class StarBalanceAnalyser(Analyser):
             if math.isfinite(v):
                 self._peaks[k].append(v)
 
-        # --- reaches
-        out += self._track_reach(t, im, feet, leg, stance)
         return out
+
+    def _stance_fppa(self, t: float, im: np.ndarray, stance: str, leg: float) -> float:
+        """The stance knee's FPPA with the ankle where the foot is planted. The stance foot
+        does not move in a set (a moving one is a balance loss and re-plants it), but with
+        the raised leg reaching in front of it the model loses it and reads the ankle up to
+        a third of a leg higher, which turns a caving knee into a straight one. The planted
+        ankle is the median of the stance's first `baseline_s`, before the first reach."""
+        ankle = im[side_lm(stance, "ANKLE"), :2]
+        if self.shift.active:
+            self._ankle_plant, self._ankle_buf = None, []
+        if self._ankle_plant is None:
+            if np.all(np.isfinite(ankle)) and self._reach is None:
+                self._ankle_buf.append(ankle.copy())
+            if self._ankle_buf and (t - self._stance_t0 >= self.c.baseline_s or self._reach is not None):
+                self._ankle_plant = np.median(np.array(self._ankle_buf), axis=0)
+            return fppa_deg(im, stance)
+        off = float(np.linalg.norm(ankle - self._ankle_plant)) / leg * 100.0
+        if math.isfinite(off) and off < self.c.ankle_lost_pct:
+            return fppa_deg(im, stance)
+        fixed = im.copy()
+        fixed[side_lm(stance, "ANKLE"), :2] = self._ankle_plant
+        return fppa_deg(fixed, stance)
 
     def _stance_zero(self, t: float, drop: float) -> float:
         """The pose model reads the hip line of a person on one leg with a tilt of its own,
@@ -544,6 +593,7 @@ class StarBalanceAnalyser(Analyser):
         self._centre = feet.tip[up_now].copy()
         self._centre_buf = deque([self._centre.copy()], maxlen=90)
         self._stance_t0, self._drop_zero, self._drop_zero_buf = t, None, []
+        self._ankle_plant, self._ankle_buf = None, []
         self._min_since_reach = (float("inf"), t)
         for m in (self._m_drop, self._m_trunk, self._m_fppa, self._m_raised):
             m.clear()
