@@ -99,7 +99,10 @@ def test_star_balance_faults_have_their_size() -> None:
     v = c.truth.values
     assert v["pelvic_drop_deg"][at(c, 9)] == pytest.approx(8.0, abs=1.0)
     clean = clip("star-balance").truth.values
-    assert v["knee_valgus_deg"][at(c, 5.5)] - clean["knee_valgus_deg"][at(c, 5.5)] == pytest.approx(12, abs=1)
+    # The size is the frontal-plane projection angle the stance knee reaches (0 = hip,
+    # knee and ankle in line), caving in from its clean alignment a few degrees outward.
+    assert clean["knee_valgus_deg"][at(c, 5.5)] < 0
+    assert v["knee_valgus_deg"][at(c, 5.5)] == pytest.approx(12, abs=0.5)
     assert abs(v["trunk_lean_deg"][at(c, 12)]) == pytest.approx(15.0, abs=3.0)
     assert v["toe_height_cm_right"][at(c, 15)] < 0.1  # the raised foot touched down
     faults = {e.code: e for e in c.events_of("fault")}
@@ -129,7 +132,7 @@ def test_deep_squat_shallow_narrow_and_valgus() -> None:
     c = clip("deep-squat", hold_s=10, faults=[Fault("too_shallow", 6, 9), Fault("knee_valgus", 10, 12)])
     v = c.truth.values
     assert v["hips_below_knees"][at(c, 7.5)] == 0
-    assert v["knee_valgus_deg_left"][at(c, 11)] == pytest.approx(12.0, abs=1.5)  # -3 + 15
+    assert v["knee_valgus_deg_left"][at(c, 11)] == pytest.approx(15.0, abs=0.5)  # the size, from the foot's line
     n = clip("deep-squat", faults=[Fault("stance_narrow", 3, 5, 15)])
     w0 = clip("deep-squat").truth.values["stance_width_cm"]
     assert n.truth.values["stance_width_cm"][at(n, 6)] == pytest.approx(w0[at(n, 6)] - 15, abs=0.5)

@@ -24,6 +24,13 @@ Truth values (clip.truth.values, one array per name, NaN where undefined), every
   pelvic_obliquity_deg (+ left hip up), trunk_lean_deg (+ toward the left),
   trunk_flexion_deg, hip_height_cm, hip_above_knee_cm, hips_below_knees,
   stance_width_cm, hip_width_cm.
+Fault sizes are in the unit of the truth value they move (FAULTS in spec.py): knee_valgus
+`size` is the valgus angle the knee reaches at the fault's peak, measured from a straight
+line, not from the clean pose: knee_valgus_deg_{side} (frontal-plane projection angle:
+0 = hip, knee and ankle in line seen from the front) in star balance and lateral hops,
+the knee's direction inside the toes seen from above in the deep squat. Clean knees track
+a few degrees outward, so the change is a little larger than `size`; a nearly straight
+knee cannot cave that far (the nearest it can is kept).
 Per drill: star-balance pelvic_drop_deg (+ raised side lower), knee_valgus_deg (stance
 knee), raised_foot_height_cm, reach_pct; lateral-hops in_flight, stance_knee_flexion_deg,
 strap_offset_cm; soleus-stretch shank_angle_deg, knee_flexion_deg, heel_lift_cm,

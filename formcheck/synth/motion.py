@@ -322,18 +322,25 @@ def solve_knee(intent: PoseIntent, body: BodyDims, side: str, target_deg: np.nda
     leg.swivel = np.where(mask, (lo + hi) / 2, leg.swivel)
 
 
-def add_valgus(intent: PoseIntent, body: BodyDims, side: str, extra_deg: np.ndarray,
+def add_valgus(intent: PoseIntent, body: BodyDims, side: str, env: np.ndarray, peak_deg: float,
                how: str = "fppa") -> None:
-    """Swivel a knee medially so its valgus angle grows by extra_deg (T,) over the clean
-    pose (a nearly straight knee can only cave so far). how="fppa": the frontal-plane
-    projection angle (standing on a bent leg); "track": the knee's direction over the
-    foot seen from above (deep squat, where the hips sit below the knees and the
-    frontal-plane angle means nothing)."""
-    extra = np.asarray(extra_deg, float)
-    if not np.any(extra > 0):
+    """Swivel a knee medially so that its valgus angle reaches peak_deg where env (T,)
+    is 1, easing from the clean pose's own angle where env is between 0 and 1.
+
+    The angle is measured from a straight line (0 = hip, knee and ankle in line seen
+    from the front, + medial), not from the clean pose, which usually tracks a few
+    degrees outward over turned-out toes: a 15 deg valgus is a knee seen caving to
+    15 deg, the figure a clinician (and an analyser) reads. A clean pose already past
+    peak_deg is left alone, and a nearly straight knee can only cave so far (the
+    nearest swivel is kept). how="fppa": the frontal-plane projection angle (standing
+    on a bent leg); "track": the knee's direction over the foot seen from above (deep
+    squat, where the hips sit below the knees and the frontal-plane angle means nothing)."""
+    env = np.clip(np.asarray(env, float), 0.0, 1.0)
+    if not np.any(env > 0) or peak_deg <= 0:
         return
     base = np.nan_to_num(valgus_of(intent, body, side, intent.legs[side].swivel, how))
-    solve_knee(intent, body, side, base + extra, extra > 0, how)
+    target = base + env * np.maximum(peak_deg - base, 0.0)
+    solve_knee(intent, body, side, target, env > 0, how)
 
 
 def hold_event(t: np.ndarray, start: float, end: float, good: np.ndarray, side: str | None,

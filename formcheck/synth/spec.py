@@ -46,7 +46,8 @@ FAULTS: dict[str, FaultInfo] = {
     "pelvic_drop": FaultInfo(("star-balance",), "deg the raised-leg hip drops", 8.0),
     "trunk_lean": FaultInfo(("star-balance",), "deg of sideways trunk lean", 15.0),
     "knee_valgus": FaultInfo(("star-balance", "lateral-hops", "deep-squat"),
-                             "deg the knee caves in (frontal-plane angle)", 15.0),
+                             "deg valgus the knee reaches (frontal-plane projection "
+                             "angle from a straight leg; deep squat: knee inside the toes)", 15.0),
     "balance_loss": FaultInfo(("star-balance",), "raised foot touches down", None),
     "short_hop": FaultInfo(("lateral-hops",), "cm the landing foot falls short of the line", 8.0),
     "stiff_landing": FaultInfo(("lateral-hops",), "deg peak knee flexion at landing", 8.0),

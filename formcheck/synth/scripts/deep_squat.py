@@ -45,6 +45,8 @@ from formcheck.synth.spec import SynthSpec
 DEPTH_KNEE_DEG = 140.0
 SHANK_DEG = 38.0
 
+CLEAN_TRACK_DEG = -3.0  # knees a touch outside the toes in a good squat
+
 
 def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     var = spec.variation
@@ -132,14 +134,15 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     intent.neck_flex = 5.0 - depth * 25.0 + sway(t, rng, 3.0 * var, 6.0)
     arms_forward(intent, body, 10.0 + depth * 70.0)
 
-    # Knees track over the toes (a touch outside them) however the hips rock; the valgus
-    # fault caves them in from there.
+    # Knees track over the toes (a touch outside them, CLEAN_TRACK_DEG) however the hips
+    # rock; the valgus fault caves them in from there until they point `size` degrees
+    # inside the toes (the angle from the foot's line, as for add_valgus).
     valgus = {s: np.zeros(T) for s in ("left", "right")}
     for f in faults_of(spec, "knee_valgus"):
         for s in ([f.side] if f.side else ["left", "right"]):
-            valgus[s] = np.maximum(valgus[s], envelope(t, f.start_s, f.end_s) * f.value)
+            valgus[s] = np.maximum(valgus[s], envelope(t, f.start_s, f.end_s) * (f.value - CLEAN_TRACK_DEG))
     for s in ("left", "right"):
-        solve_knee(intent, body, s, -3.0 + valgus[s], depth > 0.01, how="track")
+        solve_knee(intent, body, s, CLEAN_TRACK_DEG + valgus[s], depth > 0.01, how="track")
 
     t_last = float(t[-1])
     events: list[Event] = []

@@ -318,7 +318,7 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
             u = np.clip((t - c.t_down) / max(c.t_up - c.t_down, 1e-6), 0, 1)
             env[m] = np.sin(np.pi * u[m]) ** 0.5
             for s in c.feet:
-                add_valgus(intent, body, s, env * c.valgus)
+                add_valgus(intent, body, s, env, c.valgus)
 
     t_last = float(t[-1])
     # A hop that has not landed by the end of the clip is not a hop yet; a fault still on

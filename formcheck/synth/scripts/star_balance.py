@@ -213,7 +213,7 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
         for s in ("left", "right"):
             side = f.side or None
             mask = (w[s] > 0.5) if side is None else np.full(T, s == side)
-            add_valgus(intent, body, s, envelope(t, f.start_s, f.end_s) * f.value * mask)
+            add_valgus(intent, body, s, envelope(t, f.start_s, f.end_s) * mask, f.value)
 
     fault_events = _fault_events(spec, t, w)
     reach_pct = _reach_pct(t, toe, mid_home, w, body)
