@@ -197,6 +197,13 @@ class Reach:
                 "direction_deg": round(self.direction_deg, 1), "distance_pct": round(self.peak_pct, 1)}
 
 
+def _small_median(vals: list[float]) -> float:
+    """Median of a short list (no numpy call per frame)."""
+    v = sorted(vals)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
 def _mid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a + b) / 2.0
 
@@ -554,7 +561,8 @@ class StarBalanceAnalyser(Analyser):
         if self._reach is None and not self.reaches and math.isfinite(drop):
             self._drop_zero_buf.append(drop)
             if t - self._stance_t0 < self.c.baseline_s:
-                return 0.0
+                # the estimate so far: the offset is there from the first frame on one leg
+                return min(0.0, _small_median(self._drop_zero_buf))
         if not self._drop_zero_buf:
             return 0.0
         self._drop_zero = min(0.0, float(np.median(self._drop_zero_buf)))
