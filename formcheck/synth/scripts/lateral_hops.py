@@ -8,7 +8,10 @@ the foot further from it, they hop sideways over it and land on the other foot (
 Timing and depth follow published data on repeated lateral hopping: ground contact
 0.3-0.45 s, flight 0.25-0.32 s (about 1.5 hops a second), landing knee flexion peaking
 at 40-50 degrees about 40 % into the contact, the foot striking forefoot first and
-leaving from the toes. The pelvis flies a ballistic arc between take-off and touch-down.
+leaving from the toes. The pelvis flies a ballistic arc between take-off and touch-down,
+and the take-off foot folds up under the body, its toe about 9-11 cm clear of the floor
+halfway through every flight. The person starts in an athletic ready stance on both feet
+(knees 16-24 degrees), then shifts onto the start foot.
 
 side = the foot the person starts on (further from the strap); single-leg: the hopping foot.
 Events: one `hop` count per hop (t_s take-off, t_end_s touch-down, side = landing foot,
@@ -89,7 +92,9 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     near = other_side(start)
     t = 1.5 * tempo
     stand_x = {start: here * D, near: here * STAND_NEAR_M}
-    contacts.append(Contact((start, near), dict(stand_x), 0.0, t, 0.0, 0.0))
+    # Athletic ready stance on both feet: knees softly bent, not a half squat.
+    ready_knee = 20.0 + var * rng.uniform(-4.0, 4.0)
+    contacts.append(Contact((start, near), dict(stand_x), 0.0, t, 0.0, 0.0, ready_knee))
     # Shift onto the start foot and lift the other.
     t_lift = t + 0.9 * tempo
     foot = start
@@ -235,9 +240,16 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
         kp.append(np.array([x, y, body.foot - body.heel_back]))
         kq.append(pitch)
 
+    # Toe clearance of a foot that has just pushed off, halfway through the flight: the
+    # knee folds it up under the body (a few centimetres would catch the strap).
+    clear_m = (0.09 + var * rng.uniform(-0.01, 0.02)) * body.height / 1.75
+
+    def px_of(tt: float) -> float:
+        return float(np.interp(tt, t, px)) if T > 1 else 0.0
+
     for s in ("left", "right"):
         for i, c in enumerate(contacts):
-            px_at = float(np.interp(c.t_down, t, px)) if T > 1 else 0.0
+            px_at = px_of(c.t_down)
             if s in c.feet:
                 dur = c.t_up - c.t_down
                 key(s, c.t_down, c.x[s], 0.0, 12.0 if c.arrive else 0.0)
@@ -245,6 +257,11 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
                 if c.leave:
                     key(s, c.t_up - min(0.15, dur / 3), c.x[s], 0.0, 0.0)
                     key(s, c.t_up, c.x[s], 0.0, 28.0)
+                    if i + 1 < len(contacts):
+                        # Every hop has a real flight: the take-off foot rises with the
+                        # body, clear of the floor, whatever the next contact's length.
+                        t_mid = (c.t_up + contacts[i + 1].t_down) / 2
+                        key(s, t_mid, c.x[s] + px_of(t_mid) - px_of(c.t_up), clear_m, 20.0)
                 else:
                     key(s, c.t_up, c.x[s], 0.0, 0.0)
             else:
@@ -271,6 +288,7 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
 
     # Knee flexion of the stance leg(s) through each contact; pelvis height from it.
     flex = {s: np.full(T, -1.0) for s in ("left", "right")}
+    k_prev = contacts[0].knee_peak
     for i, c in enumerate(contacts):
         m = (idx == i) & in_contact
         u = np.clip((t[m] - c.t_down) / max(c.t_up - c.t_down, 1e-6), 0, 1)
@@ -283,11 +301,14 @@ def _assemble(spec: SynthSpec, body: BodyDims, rng: np.random.Generator, t: np.n
                 k = np.where(u < 0.45, k_td + (k_pk - k_td) * ease(u / 0.45),
                              k_pk + (k_to - k_pk) * ease((u - 0.45) / 0.55))
         else:
-            k = np.full(m.sum(), c.knee_peak)
+            # Standing: settle from the previous posture's knee bend into this one.
+            dur = max(c.t_up - c.t_down, 1e-6)
+            k = k_prev + (c.knee_peak - k_prev) * ease(np.clip(u * dur / 0.4, 0, 1))
             if c.leave:  # a standing start: dip before the first hop
-                k = 8.0 + 22.0 * np.sin(np.pi * np.clip((u - 0.6) / 0.4, 0, 1)) ** 2
+                k = k + 22.0 * np.sin(np.pi * np.clip((u - 0.6) / 0.4, 0, 1)) ** 2
         for s in c.feet:
             flex[s][m] = k
+        k_prev = (8.0 if c.leave else 10.0) if c.arrive else c.knee_peak
     local_pelvis = np.stack([px + sway(t, rng, 0.005 * var, 3.0), np.zeros(T),
                              np.full(T, -0.02) + sway(t, rng, 0.01 * var, 4.0)], -1)
     intent.pelvis = local_to_scene(origin, intent.heading, local_pelvis)
