@@ -297,3 +297,23 @@ def test_knee_valgus_read_on_the_planted_ankle_when_the_model_loses_it(stance):
     assert np.isfinite(a).all() and np.isfinite(b).all()
     assert float(np.median(a)) > 8.0  # the caving knee, as seen
     assert abs(float(np.median(b)) - float(np.median(a))) < 3.0
+
+
+def test_foot_beside_offset_fades_as_the_foot_moves_out():
+    from formcheck.drills.star_balance import _Feet
+
+    an = StarBalanceAnalyser()
+    an._centre = np.array([100.0, 500.0])
+    leg = 200.0
+
+    def feet_at(x: float) -> _Feet:
+        tip = {"left": np.array([x, 500.0]), "right": np.array([0.0, 500.0])}
+        return _Feet(low={"left": 500.0, "right": 500.0}, tip=tip, mid=tip)
+
+    c = an.c
+    assert an._beside_weight(feet_at(100.0), "left", leg, True) == 1.0
+    half = 100.0 + (c.beside_pct + c.offset_fade_pct / 2) / 100.0 * leg
+    assert an._beside_weight(feet_at(half), "left", leg, False) == pytest.approx(0.5)
+    far = 100.0 + (c.beside_pct + c.offset_fade_pct + 5) / 100.0 * leg
+    assert an._beside_weight(feet_at(far), "left", leg, False) == 0.0
+    assert an._beside_weight(None, "left", leg, False) == 0.0

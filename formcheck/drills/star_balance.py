@@ -120,6 +120,9 @@ class StarBalanceConfig(DrillConfig):
              "cut-offs are 8-13 deg of absolute FPPA in single-leg squats; relative to the person's "
              "own standing angle, and with a bending knee that normally drifts out over the toes "
              "(negative), 6 deg of inward drift is already a visible collapse.", 1)
+    offset_fade_pct: float = threshold(
+        30.0, "The model's hip offset of the foot-beside posture fades out as the raised foot moves "
+              "this far (% of leg length) beyond the beside zone: a reach's first third.")
     ankle_lost_pct: float = threshold(
         8.0, "A stance ankle read this far (% of leg length, ~7 cm) from where the foot is planted "
              "has been lost by the model (the raised leg in front of it): the knee angle uses the "
@@ -502,7 +505,7 @@ class StarBalanceAnalyser(Analyser):
         drop = hip_tilt_lr(im) - self.base.hip_tilt_lr
         drop = drop if raised == "left" else -drop
         zero = self._stance_zero(t, drop)
-        drop = self._m_drop.push(t, drop - zero if beside else drop)
+        drop = self._m_drop.push(t, drop - zero * self._beside_weight(feet, raised, leg, beside))
         trunk = self._m_trunk.push(t, trunk_tilt(im) - self.base.trunk_tilt)
         fppa = self._m_fppa.push(t, self._stance_fppa(t, im, stance, leg) - self.base.fppa[stance])
         self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
@@ -553,9 +556,9 @@ class StarBalanceAnalyser(Analyser):
         with the raised foot held beside the stance foot it reads a hip hike of 2-5 deg that
         is not there; with the thigh swung forward the offset is gone, and a thigh crossing
         the midline reads as a drop. The first `baseline_s` of the stance, before the first
-        reach, shows the offset of the foot-beside posture; it is taken out in that posture
-        only. An apparent hike is the model's; an apparent drop is kept (a person may well
-        start with the hip dropped)."""
+        reach, shows the offset of the foot-beside posture; it is taken out in that posture,
+        fading out as the foot moves away (`_beside_weight`). An apparent hike is the
+        model's; an apparent drop is kept (a person may well start with the hip dropped)."""
         if self._drop_zero is not None:
             return self._drop_zero
         if self._reach is None and not self.reaches and math.isfinite(drop):
@@ -567,6 +570,21 @@ class StarBalanceAnalyser(Analyser):
             return 0.0
         self._drop_zero = min(0.0, float(np.median(self._drop_zero_buf)))
         return self._drop_zero
+
+    def _beside_weight(self, feet: _Feet | None, raised: str, leg: float, beside: bool) -> float:
+        """How much of the foot-beside hip offset is still there: all of it with the raised
+        foot beside the stance foot, fading to none as it moves `offset_fade_pct` further out
+        (the thigh leaves the posture gradually, and so does the model's offset)."""
+        if beside:
+            return 1.0
+        if feet is None:
+            return 0.0
+        tip = feet.tip[raised]
+        spots = [p for p in (self._centre, self.base.home.get(raised)) if p is not None]
+        if not spots:
+            return 0.0
+        d = min(float(np.linalg.norm(tip - p)) for p in spots) / leg * 100.0
+        return max(0.0, min(1.0, 1.0 - (d - self.c.beside_pct) / self.c.offset_fade_pct))
 
     def _beside(self, feet: _Feet, raised: str, leg: float) -> bool:
         """Is the raised foot beside the stance foot (at its centre spot or its two-leg
