@@ -68,6 +68,12 @@ VALUE_KEYS = (
 class DeepSquatConfig(DrillConfig):
     hold_s: float = threshold(60.0, "Prescribed hold length: 60 s in a deep squat.")
     holds: int = threshold(3, "Prescribed number of holds.")
+    standing_hip_height: float = threshold(
+        0.9, "Hips at least this share of standing leg length above the ankles: standing tall, "
+             "before a descent begins.")
+    feet_set_s: float = threshold(
+        3.0, "Feet placed this long before the descent are placed for the squat: a narrow "
+             "stance cue starts where they were set.")
     squat_hip_height: float = threshold(
         0.8, "Hips lower than this share of standing leg length above the ankles: squatting "
              "(standing ~0.95, half squat ~0.7, deep squat ~0.35).")
@@ -184,6 +190,11 @@ class DeepSquatAnalyser(Analyser):
         self.ledger = GoodTimeLedger()
         self._shallow_onset: float | None = None
         self._knee_base: dict[str, float] = {}
+        self._standing_t: float | None = None
+        self._descent_t: float | None = None
+        self._narrow_since: float | None = None
+        self._narrow_run_t: float | None = None  # where the narrow stance of this squat began
+        self._knee_level: dict[str, float] = {}
         self._knee_capture: dict[str, TrailingWindow] = {}
         self._win: dict[str, TrailingWindow] = {}
         self._hip_h = TrailingWindow(1.5)
@@ -303,6 +314,13 @@ class DeepSquatAnalyser(Analyser):
             self._hip_h.add(t, sm["hip_height"])
         in_pos = bool(sm is not None and sm["hip_height"] < cfg.squat_hip_height)
         self.in_position = in_pos
+        if sm is not None and sm["hip_height"] >= cfg.standing_hip_height:
+            self._standing_t = t
+        if sm is not None and view == "front":
+            # The feet are placed before the descent: a narrow stance is measured while
+            # standing too, so its cue can start where the squat did.
+            narrow = sm["stance_width_ratio"] <= cfg.stance_narrow_ratio
+            self._narrow_since = (self._narrow_since if self._narrow_since is not None else t) if narrow else None
         if in_pos and not self.timer.in_hold:
             self._start_hold(t, view)
         h = self._hold
@@ -332,7 +350,7 @@ class DeepSquatAnalyser(Analyser):
                 lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], SIDES, view == "front")
             for s in SIDES:
                 vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
-        out += self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm)
+        out += self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter)
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,
         # so a slow descent or the way up is not told to "sink lower".
@@ -358,7 +376,8 @@ class DeepSquatAnalyser(Analyser):
         # Front-view-only measures, judged only in the squat.
         front = in_pos and view == "front" and sm is not None
         stance = sm["stance_width_ratio"] if front and sm is not None else nan
-        out += self.narrow_cue.update(t, stance if math.isfinite(stance) else None)
+        for ev in self.narrow_cue.update(t, stance if math.isfinite(stance) else None):
+            out.append(self._narrow_from_descent(ev))
         for s in SIDES:
             v = self._valgus(t, s, sm, settled) if front and sm is not None else nan
             vals[f"knee_inward_pct_{s}"] = 100.0 * v if math.isfinite(v) else nan
@@ -404,10 +423,23 @@ class DeepSquatAnalyser(Analyser):
         self._vals = vals
         return out
 
+    def _narrow_from_descent(self, ev: Event) -> Event:
+        """A stance that was already narrow when the squat began is a fault of the whole
+        squat: the event starts where the feet were placed narrow, if that was in the few
+        seconds before the descent (feet_set_s; the descent begins where the hips were
+        last at standing height)."""
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        if self._narrow_run_t is None or self._descent_t is None:
+            return ev
+        t0 = max(self._narrow_run_t, self._descent_t - cfg.feet_set_s)
+        return dataclasses.replace(ev, t_s=t0) if t0 < ev.t_s else ev
+
     def _valgus(self, t: float, s: Side, sm: dict[str, float], settled: bool) -> float:
         """How far the knee has moved inward (share of leg length) since the hold settled:
-        its own start is the reference, taken as the median over the first settled second;
-        a knee far inside its ankle counts whatever its start."""
+        its own start is the reference, taken as the median over the first settled second,
+        and valid at the depth it was taken at (knees move in and out as the hips rise or
+        sink: rising out of the squat is not a caving knee); a knee far inside its ankle
+        counts whatever its start."""
         cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
         x = sm[f"knee_medial_{s}"]
         if not math.isfinite(x):
@@ -416,12 +448,17 @@ class DeepSquatAnalyser(Analyser):
         if base is None:
             win = self._knee_capture.setdefault(s, TrailingWindow(10.0))
             if settled:
-                win.add(t, x)
+                win.add(t, np.array([x, sm["hip_height"]]))
             if win.covered_s() >= 1.0:
-                base = self._knee_base[s] = float(win.median()[0])
-        rel = x - base if base is not None else float("nan")
-        absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on
-        return float(np.nanmax([rel, absolute]))
+                base, level = (float(v) for v in win.median())
+                self._knee_base[s], self._knee_level[s] = base, level
+        same_depth = base is not None and abs(sm["hip_height"] - self._knee_level[s]) <= cfg.heel_posture_band
+        rel = x - base if base is not None and same_depth else float("nan")
+        # The knee's place against its ankle alone is judged only in a held squat: an arm
+        # reaching across the legs or hips on the move throw the model's knees about.
+        absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on if settled else float("nan")
+        vals = [v for v in (rel, absolute) if math.isfinite(v)]
+        return max(vals) if vals else float("nan")
 
     def _rock(self, t: float, sm: dict[str, float], h: _Hold) -> None:
         """Count side-to-side rocks: the hips crossing from one side of their own centre
@@ -446,6 +483,8 @@ class DeepSquatAnalyser(Analyser):
 
     def _start_hold(self, t: float, view: str) -> None:
         self._hold = _Hold(view=view)
+        self._descent_t = self._standing_t
+        self._narrow_run_t = self._narrow_since
         self.heel.start(t)
         self.shallow_gate.finish(t)
         self.ref_leg.frozen = True
@@ -453,6 +492,7 @@ class DeepSquatAnalyser(Analyser):
         self._rock_side, self._rock_peak = 0, 0.0
         self._rock_centre.clear()
         self._knee_base.clear()
+        self._knee_level.clear()
         self._knee_capture.clear()
 
     def _end_hold(self, hold_events: list[Event], t: float) -> list[Event]:
@@ -463,7 +503,7 @@ class DeepSquatAnalyser(Analyser):
             out += self.valgus_cue[s].finish(t_end)
         out += self.heels.finish(t_end, self.heel.foot_cm)
         self.heel.stop()
-        out += self.shallow_cue.finish(t_end) + self.narrow_cue.finish(t_end)
+        out += self.shallow_cue.finish(t_end) + [self._narrow_from_descent(e) for e in self.narrow_cue.finish(t_end)]
         self.shallow_gate.finish(t_end)
         for ev in hold_events:
             if h is not None:

@@ -136,10 +136,12 @@ def hips_away(frame: PoseFrame, side: Side) -> float:
     return float((hips - (x_this + x_other) / 2) * np.sign(x_other - x_this) / width)
 
 
-def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4, n_prior: int = 0) -> np.ndarray:
+def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4,
+              n_prior: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Least squares made robust (Huber weights, scale from the median absolute residual):
     a few outlying samples (a landmark jump, a lift the exclusion missed) barely move it.
-    The last `n_prior` rows are prior pseudo-observations and keep their full weight."""
+    The last `n_prior` rows are prior pseudo-observations and keep their full weight.
+    Returns the coefficients and the residuals of the data rows."""
     n = len(y) - n_prior
     w = np.ones(len(y))
     coef = np.zeros(x.shape[1])
@@ -150,7 +152,7 @@ def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4, n_pr
         scale = 1.4826 * float(np.median(r)) + 1e-9
         a = r / (k * scale)
         w[:n] = np.where(a <= 1.0, 1.0, 1.0 / np.maximum(a, 1e-9))
-    return coef
+    return coef, y[:n] - x[:n] @ coef
 
 
 @dataclass
@@ -162,6 +164,7 @@ class _Fit:
     slope_away: dict[Side, float] = field(default_factory=dict)
     slope_over: dict[Side, float] = field(default_factory=dict)
     centre: float = 0.0
+    scatter: dict[Side, float] = field(default_factory=dict)  # robust sd of each foot's residuals
     lo: float = -math.inf  # the range of hip shifts the fit has seen (+ away)
     hi: float = math.inf
 
@@ -188,6 +191,7 @@ class HeelContact:
     refit_s: float = 0.25
     moved_feet: float = 0.3
     slope_prior_s: float = 1.0
+    noise_suspect: float = 2.0
     history_s: float = 60.0
     min_visibility: float = 0.5
 
@@ -238,6 +242,16 @@ class HeelContact:
         self.lift = {s: float("nan") for s in SIDES}
         self.rise_start = {s: None for s in SIDES}
         self.foot_cm = {s: NOMINAL_FOOT_CM for s in SIDES}
+
+    @property
+    def scatter(self) -> dict[Side, float]:
+        """Each heel's flat-foot scatter: the robust sd of its smoothed reading over the
+        hold's history (share of foot length)."""
+        return dict(self._fit.scatter) if self._fit is not None else {}
+
+    def _suspect_level(self, side: Side) -> float:
+        sc = self._fit.scatter.get(side, 0.0) if self._fit is not None else 0.0
+        return max(self.suspect_above, self.noise_suspect * sc)
 
     def lift_cm(self, side: Side) -> float:
         v = self.lift.get(side, float("nan"))
@@ -293,7 +307,7 @@ class HeelContact:
             if settled:
                 # A sample that reads as lifted stays out of the baseline, so a long lift
                 # is not learnt as the flat foot.
-                usable = 0.0 if self._last_raw.get(s, 0.0) > self.suspect_above else 1.0
+                usable = 0.0 if self._last_raw.get(s, 0.0) > self._suspect_level(s) else 1.0
                 self._hist.append((t, posture, side_idx[s], h, away, usable))
         while self._hist and t - self._hist[0][0] > self.history_s:
             self._hist.pop(0)
@@ -321,7 +335,7 @@ class HeelContact:
             self._last_raw[s] = raw
             # Where the current rise began: the lift event starts there, not where the
             # smoothed reading crossed its threshold.
-            if raw > self.suspect_above:
+            if raw > self._suspect_level(s):
                 if self.rise_start[s] is None:
                     self.rise_start[s] = float(self._recent[s].times[-1])
             else:
@@ -403,8 +417,16 @@ class HeelContact:
         if prior_rows:
             x = np.vstack([x, np.stack(prior_rows)])
             y = np.concatenate([y, np.zeros(len(prior_rows))])
-        coef = huber_fit(x, y, n_prior=len(prior_rows))
+        coef, resid = huber_fit(x, y, n_prior=len(prior_rows))
         fit.base = {s: float(coef[i]) for i, s in enumerate(base_sides)}
+        n_win = max(1, round(self.smooth_s / max(dt, 1e-3)))
+        for s in base_sides:
+            r = resid[side_of == SIDES.index(s)]
+            if len(r) >= n_win:
+                # The reading is a median over smooth_s: its own scatter is what a clean
+                # foot's reading wanders by (slow swings included, jitter smoothed out).
+                r = np.median(np.lib.stride_tricks.sliding_window_view(r, n_win), axis=1)
+            fit.scatter[s] = 1.4826 * float(np.median(np.abs(r - np.median(r))))
         if lat:
             for i, s in enumerate(base_sides):
                 fit.slope_away[s] = float(coef[n_sides] + coef[n_sides + 2 + 2 * i])
@@ -422,22 +444,35 @@ class HeelCues:
     there when that is earlier.
     """
 
-    def __init__(self, on: float, off: float, min_on_s: float, min_off_s: float):
+    def __init__(self, on: float, off: float, min_on_s: float, min_off_s: float,
+                 noise_on: float = 3.5, noise_off: float = 2.0, gate_on_s: float = 0.2):
+        self.on, self.off, self.noise_on, self.noise_off = on, off, noise_on, noise_off
         # A heel reading can pause for a few seconds (a rock further sideways than any yet,
         # a posture being re-learnt): that neither ends nor splits a lift.
         self.cue = {s: FaultDetector("heel_lift", on, off, min_on_s, min_off_s, side=s, max_gap_s=3.0)
                     for s in SIDES}
-        self.gate = {s: FaultDetector("heel_lift", on, off, 0.0, 0.0, side=s, max_gap_s=3.0) for s in SIDES}
+        # The clock's gate waits gate_on_s (a reading that pokes over its threshold for a
+        # frame or two is no lift), then the time counted since the rise began is taken back.
+        self.gate = {s: FaultDetector("heel_lift", on, off, gate_on_s, 0.0, side=s, max_gap_s=3.0)
+                     for s in SIDES}
         self._onset: dict[Side, float | None] = {s: None for s in SIDES}
         self._gate_onset: dict[Side, float | None] = {s: None for s in SIDES}
 
     def update(self, t: float, lift: dict[Side, float], rise_start: dict[Side, float | None],
-               foot_cm: dict[Side, float]) -> list[Event]:
+               foot_cm: dict[Side, float], scatter: dict[Side, float] | None = None) -> list[Event]:
+        """Feed the meter's readings. `scatter`: how far each heel's reading wanders with the
+        foot flat (HeelContact.scatter); the thresholds rise to noise_on / noise_off times
+        it where that is above them, so a heel is judged only as finely as its own reading
+        allows (a camera or body the pose model reads poorly asks for a bigger lift)."""
         out: list[Event] = []
         for s in SIDES:
             v = lift.get(s, float("nan"))
             val = v if math.isfinite(v) else None
+            sc = (scatter or {}).get(s, 0.0)
+            on, off = max(self.on, self.noise_on * sc), max(self.off, self.noise_off * sc)
             for det, onsets in ((self.gate[s], self._gate_onset), (self.cue[s], self._onset)):
+                if not det.active:  # a heel that is up keeps the levels it was judged by
+                    det.on, det.off = on, off
                 was = det.active
                 evs = det.update(t, val)
                 if det.active and not was:

@@ -210,7 +210,8 @@ class SoleusStretchAnalyser(Analyser):
         knee_raw = float(flexion_deg(hip, knee, ankle))
         self._angles.add(t, [knee_raw, float(tilt_from_vertical_deg(knee, ankle)) * facing])
         self._angles.trim(t)
-        knee_flex, dorsi = (float(v) for v in self._angles.median())
+        knee_flex, dorsi = ((float(v) for v in self._angles.median()) if len(self._angles)
+                            else (float("nan"), float("nan")))
         return {"leg": leg, "facing": facing, "front": front, "stagger": stagger, "moved": moved,
                 "upright": upright, "knee_flex": knee_flex, "dorsi": dorsi, "knee_raw": knee_raw}
 
@@ -285,8 +286,9 @@ class SoleusStretchAnalyser(Analyser):
         front = m["front"] if m is not None else None
         if side is not None:
             rise = {side: self.heel.rise_start.get(front) if front is not None else None}
-            out += self.heels.update(t, {side: lift}, rise, {side: self.heel.foot_cm.get(front, 25.0)
-                                                            if front is not None else 25.0})
+            foot_cm = {side: self.heel.foot_cm.get(front, 25.0) if front is not None else 25.0}
+            scatter = {side: self.heel.scatter.get(front, 0.0) if front is not None else 0.0}
+            out += self.heels.update(t, {side: lift}, rise, foot_cm, scatter)
         for s in SIDES:
             out += self.knee_cue[s].update(t, drop_v if s == side else None)
         self.settled = settled
