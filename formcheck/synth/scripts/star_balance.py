@@ -5,9 +5,14 @@ Directions follow the Star Excursion Balance Test, as angles from straight ahead
 the stance leg's medial side: Y = anterior, posteromedial, posterolateral (the Y Balance
 Test); star = every 45 degrees (A, AM, M, PM, P, PL, L, AL); star6 = every 60.
 Reach distance (foot tip from the stance mid-foot, % of leg length) is what healthy
-adults manage in those tests: about 65-75 % anteriorly, 75-90 % posteriorly. The
-stance knee bends 25-45 degrees at full reach, hips go back and the trunk tips forward
-for the posterior reaches, as in the published kinematics of the test.
+athletes manage in those tests (Y Balance Test norms): about 75-90 % anteriorly,
+95-110 % posteriorly, in between straight across, randomised per person and reach. The
+stance knee bends about 55-80 degrees at full reach, the hips go back, the trunk tips
+forward and the pelvis turns to carry the reaching hip back for the posterior reaches,
+as in the published kinematics of the test.
+
+A balance_loss fault is a real touch-down: the reaching foot slows, lands where it has
+got to, takes a little weight (the hips shift toward it), then lifts and goes on.
 
 side = stance leg. Events: one `reach` count per reach (t_s leaving the centre,
 t_end_s back, value = reach % of leg length, message = direction), side = stance leg.
@@ -47,15 +52,22 @@ DIRECTIONS: dict[str, list[tuple[str, float]]] = {
              ("anterolateral", -45.0)],
 }
 
+TOUCH_RAMP_S = 0.3  # a touching-down foot slows and lands (and lifts again) over this
+BEAR_SHARE, BEAR_MAX_M = 0.12, 0.06  # a touched-down foot draws the hips this share of the way (at most)
 HOVER_M = 0.07  # raised foot tip above the floor at the centre
 REACH_HOVER_M = 0.03  # ... and at full reach: close to the floor without touching it
 REACH_PITCH = 25.0  # the reaching foot points its toes toward the target
 
 
 def _reach_frac(phi: float) -> float:
-    """Reach as a share of leg length: longer posteriorly, shortest straight across."""
-    c = np.cos(np.radians(phi))
-    return 0.72 - 0.06 * abs(np.sin(np.radians(phi))) + 0.06 * max(0.0, -c)
+    """Typical reach as a share of leg length: about 0.82 straight ahead or across,
+    1.0 to the back diagonals, 1.08 straight back (the person's own spread on top)."""
+    return 0.82 + 0.26 * max(0.0, -np.cos(np.radians(phi)))
+
+
+# Pelvis turn (deg) carrying the reaching hip back for a posterior reach: more when the
+# foot crosses behind the stance leg.
+BACK_TURN = {"crossing": 30.0, "open": 15.0}
 
 
 def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
@@ -95,18 +107,20 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
             set_start = tl.now
             for j in range(reps):
                 name, phi = points[j % len(points)]
-                frac = _reach_frac(phi) * amp
+                frac = _reach_frac(phi) * amp * (1.0 + var * rng.uniform(-0.03, 0.03))
                 ang = np.radians(phi)
                 # Direction on the floor: phi from straight ahead toward the stance leg's medial side.
                 d = np.array([-SIDE_SIGN[stance] * np.sin(ang), 0.0, np.cos(ang)])
                 lateral = np.dot(d, [SIDE_SIGN[stance], 0, 0]) > 0.2
                 back = np.cos(ang) < -0.3
-                knee_peak = (62.0 if back else 55.0) + rng.uniform(-4, 4) * var
-                hips = 0.14 if back else 0.08
-                frac = _reachable(body, stance, mid_home[stance], d, frac, knee_peak, hips)
+                knee_peak = (82.0 if back else 72.0) + rng.uniform(-4, 4) * var
+                hips = 0.22 if back else 0.10
+                turn = -SIDE_SIGN[stance] * BACK_TURN["crossing" if lateral else "open"] if back \
+                    else -SIDE_SIGN[stance] * 6.0 * np.sin(ang)
+                frac = _reachable(body, stance, mid_home[stance], d, frac, knee_peak, hips, turn)
                 target = mid_home[stance] + d * frac * body.leg
                 target[1] = REACH_HOVER_M
-                flex = 35.0 if back else 15.0
+                flex = 40.0 if back else 18.0
                 t0 = tl.now
                 out_s = 1.3 * tempo
                 if lateral:
@@ -117,18 +131,18 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
                                              "hips_back": hips * 0.6, "trunk_flex": flex * 0.6})
                     tl.move(out_s * 0.55, **{f"toe_{free}": target, "knee": knee_peak,
                                              "hips_back": hips, "trunk_flex": flex,
-                                             f"pitch_{free}": REACH_PITCH})
+                                             f"pitch_{free}": REACH_PITCH, "pelvis_rot": turn})
                 else:
                     tl.move(out_s, **{f"toe_{free}": target, "knee": knee_peak, "hips_back": hips,
                                       "trunk_flex": flex, f"pitch_{free}": REACH_PITCH,
-                                      "pelvis_rot": -SIDE_SIGN[stance] * 6.0 * np.sin(ang)})
+                                      "pelvis_rot": turn})
                 t_peak = tl.now
                 tl.wait(0.4 * tempo)
                 if lateral:
                     tl.move(out_s * 0.55, **{f"toe_{free}": via, "knee": knee_peak * 0.6,
                                              "hips_back": hips * 0.6, "trunk_flex": flex * 0.6})
                     tl.move(out_s * 0.45, **{f"toe_{free}": hover, "knee": 8.0, "hips_back": 0.0,
-                                             "trunk_flex": 3.0, f"pitch_{free}": 12.0})
+                                             "trunk_flex": 3.0, f"pitch_{free}": 12.0, "pelvis_rot": 0.0})
                 else:
                     tl.move(out_s, **{f"toe_{free}": hover, "knee": 8.0, "hips_back": 0.0,
                                       "trunk_flex": 3.0, "pelvis_rot": 0.0, f"pitch_{free}": 12.0})
@@ -157,16 +171,34 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     w = {s: tl.sample(f"w_{s}", t) for s in ("left", "right")}
     stance_of = np.where(w["left"] > 0.5, "left", np.where(w["right"] > 0.5, "right", "both"))
 
-    # Fault: balance loss - the raised foot comes down flat onto the floor where it is.
+    # Fault: balance loss - a real touch-down. The raised foot slows to a stop where it
+    # has got to, comes down flat and takes a little weight (bear: share of the way the
+    # hips shift toward it), then lifts and rejoins its path.
     raised_env = {s: np.zeros(T) for s in ("left", "right")}
+    bear = np.zeros(T)
+    bear_at = np.zeros((T, 3))
     for f in faults_of(spec, "balance_loss"):
-        env = envelope(t, f.start_s, f.end_s)
+        env = envelope(t, f.start_s, f.end_s, TOUCH_RAMP_S)
+        i0 = min(int(np.searchsorted(t, f.start_s)), T - 1)
         for s in ("left", "right"):
-            raised = (w[other_side(s)] > 0.5)
-            raised_env[s] = np.maximum(raised_env[s], env * raised)
+            if not w[other_side(s)][i0] > 0.5:
+                continue
+            raised = w[other_side(s)] > 0.5
+            e = env * raised
+            # Where it lands: where it was heading a little after the slow-down began. It
+            # comes down only as it stops, and is off the floor before it moves on.
+            land = toe[s][min(int(np.searchsorted(t, f.start_s + TOUCH_RAMP_S / 2)), T - 1)].copy()
+            e_down = envelope(t, f.start_s + 0.4 * TOUCH_RAMP_S, f.end_s - 0.4 * TOUCH_RAMP_S,
+                              0.7 * TOUCH_RAMP_S) * raised
+            toe[s][:, [0, 2]] += (land[[0, 2]] - toe[s][:, [0, 2]]) * e[:, None]
+            toe[s][:, 1] *= 1.0 - e_down
+            raised_env[s] = np.maximum(raised_env[s], e)
+            b = BEAR_SHARE * envelope(t, f.start_s + TOUCH_RAMP_S, f.end_s - TOUCH_RAMP_S / 2, 0.15) * raised
+            bear = np.maximum(bear, b)
+            bear_at[b > 0] = land
     for s in ("left", "right"):
-        toe[s][:, 1] *= (1.0 - raised_env[s])
-        pitch = tl.sample(f"pitch_{s}", t) * (1.0 - raised_env[s])
+        # Far out the foot lands on its forefoot, heel a little up, as far as the leg goes.
+        pitch = tl.sample(f"pitch_{s}", t) * (1.0 - 0.6 * raised_env[s])
         set_foot(intent, body, s, scene(toe[s]), toe_out0, pitch)
 
     # Pelvis over the stance mid-foot, hips back as the knee bends.
@@ -177,6 +209,10 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
     hips_back = tl.sample("hips_back", t)
     local_pelvis = np.stack([lat + sway(t, rng, 0.008 * var, 3.0), np.zeros(T),
                              mid_feet[2] - hips_back + sway(t, rng, 0.01 * var, 4.0)], -1)
+    # A touched-down foot that takes weight draws the hips toward it.
+    pull = bear[:, None] * (bear_at[:, [0, 2]] - local_pelvis[:, [0, 2]])
+    n = np.linalg.norm(pull, axis=1, keepdims=True)
+    local_pelvis[:, [0, 2]] += pull * np.minimum(1.0, BEAR_MAX_M / np.maximum(n, 1e-9))
     intent.pelvis = scene(local_pelvis)
     intent.pelvis_rotation = tl.sample("pelvis_rot", t)
     intent.pelvis_tilt = 8.0 + tl.sample("trunk_flex", t) * 0.5
@@ -237,13 +273,16 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
 
 
 def _reachable(body: BodyDims, stance: str, centre: np.ndarray, d: np.ndarray, frac: float,
-               knee: float, hips_back: float) -> float:
+               knee: float, hips_back: float, turn: float = 0.0) -> float:
     """Shorten a reach until the raised leg can get there from where the bent stance leg
-    holds the pelvis (people reach as far as their legs allow, not further)."""
+    holds the pelvis, turned `turn` degrees (people reach as far as their legs allow)."""
     k = np.radians(180 - knee)
     stance_len = np.sqrt(body.thigh ** 2 + body.shank ** 2 - 2 * body.thigh * body.shank * np.cos(k))
     hip_y = body.ankle_h + stance_len * 0.97
-    free_hip = np.array([centre[0] - SIDE_SIGN[stance] * body.hip_w, hip_y, centre[2] - hips_back])
+    a = np.radians(turn)
+    # The pelvis sits over the stance foot and turns about its middle.
+    across = -SIDE_SIGN[stance] * body.hip_w / 2 * np.array([np.cos(a), 0.0, -np.sin(a)])
+    free_hip = np.array([centre[0], hip_y, centre[2] - hips_back]) + across
     p = np.radians(REACH_PITCH)
     tip = body.foot - body.heel_back
     # Ankle relative to the foot tip of a foot pitched toes-down, pointing ahead.
@@ -252,7 +291,7 @@ def _reachable(body: BodyDims, stance: str, centre: np.ndarray, d: np.ndarray, f
     while frac > 0.3:
         ankle = centre + d * frac * body.leg + ankle_back
         ankle[1] += REACH_HOVER_M
-        if np.linalg.norm(ankle - free_hip) <= 0.96 * body.leg:
+        if np.linalg.norm(ankle - free_hip) <= 0.965 * body.leg:
             break
         frac *= 0.97
     return frac
