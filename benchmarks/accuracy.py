@@ -25,6 +25,7 @@ spec (and model), so only the first run pays for rendering and inference.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib
 import json
@@ -126,9 +127,20 @@ def hold_errors(got: list[Event], truth: list[Event]) -> list[float]:
 # ---------------------------------------------------------------------------- poses
 
 
+@functools.cache
+def synth_fingerprint() -> str:
+    """A hash of the synthetic actor's source: a render (and its poses) is stale once the
+    actor changes, while the truth is always recomputed from the current actor."""
+    h = hashlib.sha1()
+    for path in sorted((ROOT / "formcheck" / "synth").rglob("*.py")):
+        h.update(str(path.relative_to(ROOT)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def spec_key(spec: Any, model: str) -> str:
-    blob = json.dumps({"spec": spec.to_dict(), "model": model, "v": CACHE_VERSION}, sort_keys=True,
-                      default=str)
+    blob = json.dumps({"spec": spec.to_dict(), "model": model, "v": CACHE_VERSION,
+                       "synth": synth_fingerprint()}, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
