@@ -314,13 +314,11 @@ class Renderer:
         g = b.build
         crest = [pt(r_p, hip_mid, [sgn * half * 0.92, 0.10 * k, -0.005 * k]) for sgn in (1.0, -1.0)]
         block = [pt(r_p, hip_mid, [sgn * half * 0.55, 0.035 * k, -0.012 * k]) for sgn in (1.0, -1.0)]
-        seat = [pt(r_p, hip_mid, [sgn * half * 0.45, -0.045 * k, -0.02 * k]) for sgn in (1.0, -1.0)]
         hip_vol = [pt(r_p, hip_mid, [sgn * (half + 0.012 * k * g), 0.005 * k, -0.015 * k])
                    for sgn in (1.0, -1.0)]
         hip_axes = rot_axes(r_p, [0.062 * k * g, 0.088 * k, 0.085 * k * g])
         groups.append(_Group(pelvis_c, [
             _Cap(block[0], block[1], 0.098 * k * g, 0.098 * k * g, shorts),
-            _Cap(seat[0], seat[1], 0.075 * k * g, 0.075 * k * g, shorts),
             _Ell(hip_vol[0], hip_axes, shorts),
             _Ell(hip_vol[1], hip_axes, shorts),
             _Cap(crest[0], crest[1], 0.030 * k * g, 0.030 * k * g, _tone(shorts, 0.72))], 0.02))
