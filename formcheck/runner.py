@@ -282,7 +282,7 @@ def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, 
     result = SessionResult(drill=drill, source=info(), model=model,
                            pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
                            events=list(analyser.events), interrupted=error is not None)
-    return SessionRun(result, table_sink.table, thumbs.finish() if thumbs else [], trace_sink.traces,
+    return SessionRun(result, table_sink.table, thumbs.finish(result.events) if thumbs else [], trace_sink.traces,
                       n, time.perf_counter() - t0, error)
 
 

@@ -10,13 +10,15 @@ small encode per fault, not per frame.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from formcheck.cues import SETUP_CODES
 from formcheck.drills.base import Analyser, LiveStatus
+from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
 from formcheck.render.skeleton import SkeletonAnnotator
 
@@ -106,7 +108,21 @@ class PeakThumbnails:
         self.thumbnails.append(Thumbnail(b.code, b.side, b.onset_t, b.t_s, b.value,
                                          render_thumbnail(b.image, b.frame, b.status)))
 
-    def finish(self) -> list[Thumbnail]:
+    def finish(self, events: Sequence[Event] = ()) -> list[Thumbnail]:
+        """Flush open cues and key each thumbnail to the fault event it shows.
+
+        An analyser may date its event earlier than its detector's onset (where the fault
+        really began, e.g. where a heel started to rise), so the event of the same code and
+        side nearest the detector's onset is the one the thumbnail belongs to."""
         for key in list(self._best):
             self._flush(key)
-        return self.thumbnails
+        faults = [e for e in events if e.kind == "fault"]
+        keyed = []
+        for t in self.thumbnails:
+            mine = [e for e in faults if (e.code, e.side) == (t.code, t.side)]
+            if mine:
+                ev = min(mine, key=lambda e: abs(e.t_s - t.onset_t))
+                t = replace(t, onset_t=ev.t_s)
+            keyed.append(t)
+        self.thumbnails = keyed
+        return keyed
