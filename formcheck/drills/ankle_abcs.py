@@ -74,7 +74,7 @@ class AnkleAbcsConfig(DrillConfig):
         0.1, "The foot tip staying within this many letter heights of one spot is pausing; "
              "tracing covers ~1 letter height per second, so a pause is unmistakable.")
     pause_speed: float = threshold(
-        0.35, "...and its median speed over the pause below this many letter heights per second "
+        0.4, "...and its median speed over the pause below this many letter heights per second "
               "(folding back along a line keeps the foot near one spot too, but fast).")
     move_radius: float = threshold(
         0.2, "Leaving the pause spot by this many letter heights starts the next piece "
@@ -160,13 +160,14 @@ class AnkleAbcsAnalyser(Analyser):
         self._ankle_ref = TrailingWindow(0.4)
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
-        self._move_hist = TrailingWindow(4.0)
+        self._move_hist = TrailingWindow(6.0)
+        self._leg_hint: float | None = None
         self._hips = TrailingWindow(3.0)
         self._rest = {p: TrailingWindow(c.rest_window_s) for p in ("KNEE", "HIP", "ANKLE")}
         self._now = {p: TrailingWindow(0.2) for p in ("KNEE", "HIP", "ANKLE")}
         self._recent_y = TrailingWindow(6.0)  # smoothed writer y, for the first letter height
         self._speed_win = TrailingWindow(c.smooth_s)
-        self._speed_hist = TrailingWindow(0.25)
+        self._speed_hist = TrailingWindow(0.5)
         self._still = TrailingWindow(c.pause_s)
         self._speeds = TrailingWindow(c.pause_s)
         self._lifted_since: float | None = None
@@ -330,11 +331,15 @@ class AnkleAbcsAnalyser(Analyser):
             # letter, or a better one than either alone without being longer than letters
             # are. Judged on shape alone (the best-matching letter), not on the letter the
             # alphabet prior picked.
-            short_enough = path_length(self._trace_writer(merged)) <= 1.4 * typical
+            short_enough = path_length(self._trace_writer(merged)) <= 1.4 * typical  # False: none yet
             if r_m.shape_cost <= self.cfg.accept_cost or (
                     short_enough and r_m.shape_cost < min(held_rec.shape_cost, rec.shape_cost)):
                 return self._emit(merged, r_m)
-            out += self._emit(held_pts, held_rec)
+            held_len = path_length(self._trace_writer(held_pts)) / scale_h
+            if held_len >= 0.6 * path_length(letter_path(held_rec.letter)):
+                out += self._emit(held_pts, held_rec)
+            # else: too short for the letter it would be, and no letter with the next piece:
+            # a move between letters (the foot finding its start), not a letter
             if self._set_done:
                 return out
             rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
@@ -382,11 +387,15 @@ class AnkleAbcsAnalyser(Analyser):
         self._speed_win.add(p.t, p.writer)
         ps = self._speed_win.mean()
         self._still.add(p.t, ps)
-        self._speed_hist.add(p.t, ps)
+        self._speed_hist.add(p.t, p.writer)
         self._recent_y.add(p.t, ps[1])
-        if len(self._speed_hist) >= 2 and self._speed_hist.covered_s() > 0.05:
+        if len(self._speed_hist) >= 3 and self._speed_hist.covered_s() > 0.1:
+            # least-squares velocity of the raw points over the last 0.5 s: much steadier
+            # on the toes' jitter than the difference of two smoothed points
             v, ts = self._speed_hist.values(), self._speed_hist.times
-            speed = float(np.linalg.norm(v[-1] - v[0]) / (ts[-1] - ts[0])) / h
+            tc = ts - ts.mean()
+            vel = tc @ (v - v.mean(axis=0)) / float(tc @ tc)
+            speed = float(np.linalg.norm(vel)) / h
             self._vals["foot_tip_speed_h_per_s"] = speed
             self._speeds.add(p.t, speed)
         p.smooth = ps
@@ -459,24 +468,26 @@ class AnkleAbcsAnalyser(Analyser):
             if lowering or (final and ev.t_s > last_letter):
                 continue  # putting the foot down (mid-set or after the last letter)
             if final or t > end + 1.5:
-                out.append(self._from_first_stir(ev))
+                out.append(ev)
             else:
                 keep.append(ev)
         self._pending_leg = keep
         return out
 
-    def _from_first_stir(self, ev: Event) -> Event:
-        """Date a leg-moving spell from when the leg first stirred (half the threshold),
-        not from when it crossed it: a sway builds up over a swing or two."""
+    def _first_stir(self, onset: float) -> float:
+        """When the leg first stirred before a leg-moving spell that began at `onset` (a
+        sway builds up over a swing or two, and a swing can dip under the threshold):
+        the last time, within 1.5 s before, that the movement was no more than a third of
+        the way from the leg's usual stillness (its median before) to the threshold."""
         times, vals = self._move_hist.times, self._move_hist.values()
         if not len(times):
-            return ev
+            return onset
         vals = vals[:, 0]
-        quiet = np.nonzero((times < ev.t_s) & (times >= ev.t_s - 1.0)
-                           & (vals <= 0.5 * self.cfg.leg_moving_share))[0]
-        if not len(quiet):
-            return ev
-        return dataclasses.replace(ev, t_s=float(times[quiet[-1]]))
+        before = (times >= onset - 4.0) & (times <= onset - 1.0)
+        base = float(np.median(vals[before])) if before.any() else 0.0
+        level = base + (self.cfg.leg_moving_share - base) / 3.0
+        quiet = np.nonzero((times < onset) & (times >= onset - 1.5) & (vals <= level))[0]
+        return float(times[quiet[-1]]) if len(quiet) else onset
 
     def _discard(self, det: FaultDetector, t: float) -> None:
         det.finish(t)  # closes it; the event is dropped
@@ -487,7 +498,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._pending_down = []
         if self.foot_down.active:
             self._discard(self.foot_down, t)
-        self._pending_leg += self.leg_moving.finish(t)
+        self._feed_faults_finish(t)
         out += self._settle_pending_leg(t, final=True)
         rec = self.sets.current
         if rec is not None:
@@ -615,9 +626,21 @@ class AnkleAbcsAnalyser(Analyser):
         return out
 
     def _feed_faults(self, t: float, move: float, clear: float) -> list[Event]:
-        self._pending_leg += self.leg_moving.update(t, move)
+        was = self.leg_moving.active
+        for ev in self.leg_moving.update(t, move):
+            self._pending_leg.append(dataclasses.replace(ev, t_s=min(ev.t_s, self._leg_hint))
+                                     if self._leg_hint is not None else ev)
+            self._leg_hint = None
+        if self.leg_moving.active and not was and self.leg_moving.onset_t is not None:
+            self._leg_hint = self._first_stir(self.leg_moving.onset_t)
         self._pending_down += self.foot_down.update(t, clear)
         return []
+
+    def _feed_faults_finish(self, t: float) -> None:
+        for ev in self.leg_moving.finish(t):
+            self._pending_leg.append(dataclasses.replace(ev, t_s=min(ev.t_s, self._leg_hint))
+                                     if self._leg_hint is not None else ev)
+        self._leg_hint = None
 
     def _finish(self, t: float) -> list[Event]:
         self._confirmed = []
@@ -626,7 +649,7 @@ class AnkleAbcsAnalyser(Analyser):
             out += self._end_set(t)
         if self.foot_down.active:
             self._discard(self.foot_down, t)
-        self._pending_leg += self.leg_moving.finish(t)
+        self._feed_faults_finish(t)
         out += self._settle_pending_leg(t, final=True)
         return out
 
