@@ -102,6 +102,25 @@ def test_knee_coming_off_the_wall(side):
     assert abs(got.value - want.value) <= 0.5
 
 
+def test_a_landmark_thrown_for_a_few_frames_does_not_stop_the_clock():
+    """The pose model now and then throws the knee for a few frames: no movement, no cue."""
+    from formcheck.pose.frame import PoseFrame
+
+    spec = _spec("left")
+    clip = landmark_clip(spec, noise_px=NOISE_PX)
+    an = SoleusStretchAnalyser()
+    for f in clip.frames:
+        if 6.0 <= f.t_s < 6.14:
+            im = f.image.copy()
+            im[25, 0] -= 60.0  # left knee thrown 60 px back for 4 frames
+            f = PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index)
+        an.update(f)
+    an.finish()
+    assert _faults(an.events) == []
+    (got,), (want,) = _holds(an.events), clip.events_of("hold")
+    assert abs(got.value - want.value) <= 0.5
+
+
 def test_both_legs_make_a_set_each():
     _, an, _ = _run(_spec("left", sets=2, hold_s=6.0, both_sides=True))
     sets = an.summary()["sets"]

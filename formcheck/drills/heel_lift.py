@@ -210,6 +210,7 @@ class HeelContact:
     # for the baseline (0: it read as lifted at the time)
     _hist: list[tuple[float, float, int, float, float, float]] = field(default_factory=list, init=False)
     _last_raw: dict[Side, float] = field(default_factory=dict, init=False)
+    _prev_lift: dict[Side, float] = field(default_factory=dict, init=False)
     _fit: _Fit | None = field(default=None, init=False)
     _fit_t: float = field(default=-math.inf, init=False)
     _fit_posture: float = field(default=float("nan"), init=False)
@@ -239,6 +240,7 @@ class HeelContact:
         self._toe_home = {}
         self._cm = {s: [] for s in SIDES}
         self._last_raw = {}
+        self._prev_lift = {}
         self.lift = {s: float("nan") for s in SIDES}
         self.rise_start = {s: None for s in SIDES}
         self.foot_cm = {s: NOMINAL_FOOT_CM for s in SIDES}
@@ -276,6 +278,7 @@ class HeelContact:
         person faces the camera (heel alone, and the sideways rocking learnt when both
         feet are read). Returns the lift per side (NaN where there is no reading)."""
         lateral = facing and len(sides) == 2
+        self._prev_lift = {s: v for s, v in self.lift.items() if math.isfinite(v)}
         self.lift = {s: float("nan") for s in SIDES}
         if self._start_t is None or frame is None or not frame.detected or not math.isfinite(posture):
             return self.lift
@@ -307,7 +310,9 @@ class HeelContact:
             if settled:
                 # A sample that reads as lifted stays out of the baseline, so a long lift
                 # is not learnt as the flat foot.
-                usable = 0.0 if self._last_raw.get(s, 0.0) > self._suspect_level(s) else 1.0
+                # (Judged on the smoothed reading: a single frame's jitter neither keeps a
+                # flat sample out nor lets a lifted one in.)
+                usable = 0.0 if self._prev_lift.get(s, 0.0) > self._suspect_level(s) else 1.0
                 self._hist.append((t, posture, side_idx[s], h, away, usable))
         while self._hist and t - self._hist[0][0] > self.history_s:
             self._hist.pop(0)

@@ -99,7 +99,8 @@ class SoleusStretchConfig(DrillConfig):
         0.5, "Front ankle ahead of the back one by this many foot lengths: a split stance, "
              "not feet side by side.")
     still_span: float = threshold(
-        0.35, "Feet that moved more than this many foot lengths in the last half second are "
+        0.35, "Feet that moved more than this many foot lengths in the last half second (between "
+              "the medians of its first and last thirds, so jitter is no step) are "
               "walking or stepping, not holding a stretch.")
     upright_min: float = threshold(
         0.6, "Hips above the ankles by at least this share of leg length: standing, not "
@@ -202,7 +203,7 @@ class SoleusStretchAnalyser(Analyser):
         stagger = (ax[front] - ax[back]) / foot if foot > 0 else float("nan")
         self._ankles.add(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]) / foot)
         self._ankles.trim(t)
-        moved = float(np.ptp(self._ankles.values(), axis=0).max()) if len(self._ankles) > 1 else 0.0
+        moved = _moved(self._ankles)
         ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
         upright = (ankle_y - hip_y) / leg if leg > 0 else float("nan")
@@ -490,3 +491,14 @@ def _slope(win: TrailingWindow) -> float:
         s = (v[None, :] - v[:, None]) / dt
     np.fill_diagonal(s, np.nan)
     return float(np.median(np.nanmedian(s, axis=1)))
+
+
+def _moved(win: TrailingWindow) -> float:
+    """How far the points in a window travelled: the largest change of any component
+    between the medians of its first and last thirds (medians, so the feet's frame-to-frame
+    jitter is not read as a step). 0 with fewer than three samples."""
+    v = win.values()
+    if len(v) < 3:
+        return 0.0
+    k = max(1, len(v) // 3)
+    return float(np.max(np.abs(np.median(v[-k:], axis=0) - np.median(v[:k], axis=0))))

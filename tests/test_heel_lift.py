@@ -1,0 +1,159 @@
+"""Heel contact (formcheck/drills/heel_lift.py) on hand-built poses with known geometry:
+a lift reads its size, a flat foot reads nothing, the pose model's habit of raising the
+heel the weight rocks off is learnt (and nothing is read further sideways than learnt),
+a new posture or newly placed feet start the learning again, a heel the model reads
+poorly must lift further, and a lift event starts where the rise began."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import make_pose
+
+from formcheck.drills.heel_lift import FOOT_PER_LEG, HeelContact, HeelCues, hips_away
+from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import LM, SIDES, side_lm
+
+FPS = 30.0
+SCALE = 300.0  # pixels per leg length
+FOOT_PX = FOOT_PER_LEG * SCALE  # facing the camera the foot's length comes from the leg
+
+
+def _frame(t: float, *, lift: dict[str, float] | None = None, shift: float = 0.0,
+           artefact: float = 0.0, toe_dx: float = 0.0, rng: np.random.Generator | None = None,
+           noise_px: float = 0.3) -> PoseFrame:
+    """A person facing the camera. `lift`: heel rise per side in foot lengths (the ankle
+    rises 0.68 as much); `shift`: hips moved sideways by this share of the ankles' distance
+    (+ toward image right); `artefact`: how far (foot lengths) the pose model raises a heel
+    the hips have moved fully (0.15 of the ankles' distance) away from; `toe_dx`: feet
+    moved sideways (foot lengths)."""
+    f = make_pose("front", scale=SCALE, t_s=t)
+    im = f.image.copy()
+    ank_w = abs(im[LM.LEFT_ANKLE, 0] - im[LM.RIGHT_ANKLE, 0])
+    for lm in (LM.LEFT_HIP, LM.RIGHT_HIP, LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER):
+        im[lm, 0] += shift * ank_w
+    for lm in (LM.LEFT_HEEL, LM.RIGHT_HEEL, LM.LEFT_ANKLE, LM.RIGHT_ANKLE,
+               LM.LEFT_FOOT_INDEX, LM.RIGHT_FOOT_INDEX):
+        im[lm, 0] += toe_dx * FOOT_PX
+    frame = PoseFrame(t, im, f.world, f.visibility, f.width, f.height)
+    for s in SIDES:
+        up = (lift or {}).get(s, 0.0) + artefact * max(0.0, hips_away(frame, s)) / 0.15
+        im[side_lm(s, "HEEL"), 1] -= up * FOOT_PX
+        im[side_lm(s, "ANKLE"), 1] -= 0.68 * up * FOOT_PX
+    if rng is not None:
+        im[:, :2] += rng.normal(0.0, noise_px, (len(im), 2))
+    return PoseFrame(t, im, f.world, f.visibility, f.width, f.height)
+
+
+def _run(meter: HeelContact, t_end: float, facing: bool = True, posture=lambda t: 0.0, **frame_kw):
+    """Feed a meter frames from t=0 to t_end; frame_kw values may be functions of t."""
+    rng = np.random.default_rng(1)
+    meter.start(0.0)
+    out = []
+    for i in range(int(t_end * FPS)):
+        t = i / FPS
+        kw = {k: (v(t) if callable(v) else v) for k, v in frame_kw.items()}
+        out.append((t, dict(meter.update(t, _frame(t, rng=rng, **kw), SCALE, posture(t), SIDES, facing))))
+    return out
+
+
+def _between(trace, a: float, b: float, side: str) -> np.ndarray:
+    return np.array([r[side] for t, r in trace if a <= t <= b])
+
+
+@pytest.mark.parametrize("facing", [True, False])
+def test_a_lift_reads_its_size_and_a_flat_foot_nothing(facing):
+    trace = _run(HeelContact(), 9.0, facing, lift=lambda t: {"left": 0.12 if 5.0 <= t < 7.0 else 0.0})
+    flat = np.concatenate([_between(trace, 2.0, 4.9, s) for s in SIDES] + [_between(trace, 2.0, 9.0, "right")])
+    assert np.isfinite(flat).mean() > 0.9 and np.nanmax(np.abs(flat)) < 0.02
+    up = _between(trace, 5.4, 6.9, "left")
+    assert np.nanmedian(up) == pytest.approx(0.12, abs=0.015)
+    # The rise's start is kept for the event's onset.
+    meter = HeelContact()
+    starts = []
+    rng = np.random.default_rng(2)
+    meter.start(0.0)
+    for i in range(int(6.0 * FPS)):
+        t = i / FPS
+        meter.update(t, _frame(t, lift={"left": 0.12 if t >= 5.0 else 0.0}, rng=rng), SCALE, 0.0, SIDES, facing)
+        starts.append(meter.rise_start["left"])
+    assert starts[-1] == pytest.approx(5.0, abs=0.1)
+
+
+def _rock(t: float) -> float:
+    """Gentle rocking from 2 s on: hips 0.15 of the ankles' distance to each side, 5 s period."""
+    return 0.15 * math.sin(2 * math.pi * (t - 2.0) / 5.0) if t >= 2.0 else 0.0
+
+
+def test_rocking_that_lifts_the_pose_models_heel_is_learnt_from_the_front():
+    # The model reads the heel the weight moves off 0.08 foot lengths higher at full rock.
+    trace = _run(HeelContact(), 22.0, shift=_rock, artefact=0.08,
+                 lift=lambda t: {"right": 0.12 if 16.0 <= t < 18.0 else 0.0})
+    after_learning = np.concatenate([_between(trace, 8.0, 15.8, s) for s in SIDES]
+                                    + [_between(trace, 8.0, 22.0, "left")])
+    assert np.isfinite(after_learning).mean() > 0.8
+    assert np.nanmax(after_learning) < 0.04  # below the 0.065 cue with room to spare
+    assert np.nanmedian(_between(trace, 16.4, 17.9, "right")) == pytest.approx(0.12, abs=0.025)
+    # Read without the sideways model (as side-on), the same rocking looks like a lift.
+    plain = _run(HeelContact(), 16.0, facing=False, shift=_rock, artefact=0.08)
+    assert np.nanmax(np.concatenate([_between(plain, 8.0, 16.0, s) for s in SIDES])) > 0.065
+
+
+def test_no_reading_further_sideways_than_learnt_until_it_is_learnt():
+    # Small rocks for 8 s, then the hips go far over to one side and stay there.
+    def shift(t: float) -> float:
+        return 0.04 * math.sin(2 * math.pi * t / 3.0) if t < 8.0 else 0.3
+
+    trace = _run(HeelContact(), 12.0, shift=shift, artefact=0.08)
+    assert np.isfinite(_between(trace, 4.0, 7.9, "left")).mean() > 0.9
+    for s in SIDES:
+        assert not np.isfinite(_between(trace, 8.2, 8.9, s)).any()
+        later = _between(trace, 10.5, 12.0, s)  # a held new position is learnt like a posture
+        assert np.isfinite(later).all() and np.max(np.abs(later)) < 0.02
+
+
+def test_a_new_posture_is_learnt_before_it_is_judged():
+    # The model reads the flat heel 0.1 foot lengths higher in the second posture.
+    meter = HeelContact(posture_band=0.08)
+    trace = _run(meter, 12.0, posture=lambda t: 0.3 if t < 6.0 else 0.6,
+                 lift=lambda t: {s: 0.1 for s in SIDES} if t >= 6.0 else {})
+    assert np.isfinite(_between(trace, 3.0, 5.9, "left")).all()
+    assert not np.isfinite(_between(trace, 6.0, 7.0, "left")).any()  # settling and learning
+    later = _between(trace, 9.0, 12.0, "left")
+    assert np.isfinite(later).all() and np.max(np.abs(later)) < 0.02
+
+
+def test_feet_placed_anew_start_the_learning_again():
+    meter = HeelContact()
+    trace = _run(meter, 10.0, toe_dx=lambda t: 0.0 if t < 5.0 else 0.6,
+                 lift=lambda t: {s: 0.1 for s in SIDES} if t >= 5.0 else {})
+    assert not np.isfinite(_between(trace, 5.2, 6.0, "left")).any()
+    later = _between(trace, 8.0, 10.0, "left")
+    assert np.isfinite(later).all() and np.max(np.abs(later)) < 0.02
+
+
+def _cue_events(reading: float, scatter: float, rise_at: float | None = None):
+    cues = HeelCues(on=0.065, off=0.04, min_on_s=0.5, min_off_s=0.4)
+    out = []
+    for i in range(int(6 * FPS)):
+        t = i / FPS
+        v = reading if 2.0 <= t < 4.0 else 0.0
+        rise = {"left": rise_at if rise_at is not None and 2.0 <= t < 4.0 else None}
+        out += cues.update(t, {"left": v, "right": 0.0}, rise, {"left": 25.0, "right": 25.0},
+                           {"left": scatter, "right": scatter})
+    return out + cues.finish(6.0, {"left": 25.0, "right": 25.0})
+
+
+def test_a_heel_the_model_reads_poorly_must_lift_further():
+    assert len(_cue_events(0.08, scatter=0.005)) == 1
+    assert _cue_events(0.08, scatter=0.03) == []  # 3.5 x its scatter is 0.105
+    assert len(_cue_events(0.12, scatter=0.03)) == 1
+
+
+def test_the_event_starts_where_the_rise_began_and_is_in_cm():
+    (ev,) = _cue_events(0.1, scatter=0.0, rise_at=1.8)
+    assert ev.code == "heel_lift" and ev.side == "left"
+    assert ev.t_s == pytest.approx(1.8) and ev.t_end_s == pytest.approx(4.0, abs=0.05)
+    assert ev.value == pytest.approx(2.5)  # 0.1 of a 25 cm foot
