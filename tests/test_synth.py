@@ -112,6 +112,31 @@ def test_star_balance_faults_have_their_size() -> None:
     assert faults["pelvic_drop"].t_s == 8 and faults["pelvic_drop"].t_end_s == 10
 
 
+def test_star_balance_reach_distances_and_a_real_touch_down() -> None:
+    c = clip("star-balance", variant="star", seed=4, faults=[Fault("balance_loss", 8.5, 9.5)])
+    reach = {e.message: e.value for e in c.events_of("count", "reach")}
+    assert 68 < reach["anterior"] < 92
+    assert 85 < reach["posteromedial"] < 110 and 75 < reach["posterior"] < 110
+    assert 60 < reach["posterolateral"] < 100
+    assert all(c.skeleton.reached[k].all() for k in c.skeleton.reached)
+    clean = clip("star-balance", variant="star", seed=4)
+    t, v = c.truth.t_s, c.truth.values
+    down = (v["foot_contact_right"] > 0.5) & (t > 8.0) & (t < 10.0)
+    assert 0.3 < down.sum() / c.spec.fps < 1.0
+    toe = c.truth.scene[:, LM.RIGHT_FOOT_INDEX][:, [0, 2]]
+    speed = np.linalg.norm(np.gradient(toe, t, axis=0), axis=1)
+    idx = np.where(down)[0]
+    assert speed[idx].max() < 0.06  # has slowed to a stop as it lands...
+    assert speed[idx[1:-1]].max() < 0.01  # ...and stays put, no sliding
+    hips = (c.truth.scene[:, LM.LEFT_HIP] + c.truth.scene[:, LM.RIGHT_HIP]) / 2
+    hips0 = (clean.truth.scene[:, LM.LEFT_HIP] + clean.truth.scene[:, LM.RIGHT_HIP]) / 2
+    toward = np.sum((hips - hips0)[:, [0, 2]] * (toe - hips0[:, [0, 2]]), 1) / np.linalg.norm(
+        toe - hips0[:, [0, 2]], axis=1)
+    assert toward[down].max() > 0.02  # takes a little weight: the hips move toward it
+    after = (t > 9.7) & (t < 10.5)
+    assert (v["toe_height_cm_right"][after] > 1.0).any()  # and lifts again
+
+
 def test_deep_squat_holds_heels_and_faults() -> None:
     c = clip("deep-squat", hold_s=10, faults=[Fault("heel_lift", 6, 8, 2.5, side="right")])
     v = c.truth.values
@@ -171,6 +196,25 @@ def test_lateral_hops_count_alternate_and_cross() -> None:
     assert min(v["stance_knee_flexion_deg"][i] for i in land) > 30
     single = clip("lateral-hops", variant="single-leg", side="right")
     assert {e.side for e in single.events_of("count", "hop")} == {"right"}
+
+
+@pytest.mark.parametrize("variant", ["switch", "single-leg"])
+def test_every_hop_flies_clear_from_a_ready_stance(variant: str) -> None:
+    c = landmark_clip(SynthSpec("lateral-hops", variant=variant, seed=3, sets=2, reps=4, rest_s=2.0))
+    v, t = c.truth.values, c.truth.t_s
+    stance = np.array(c.truth.labels["stance"])
+    hops = c.events_of("count", "hop")
+    assert len(hops) == 8
+    for h in hops:  # the last hop of each set too, before its long final contact
+        before = stance[at(c, h.t_s) - 1]
+        flight = (t > h.t_s) & (t < h.t_end_s)
+        assert v[f"toe_height_cm_{before}"][flight].max() > 7.0, (h.t_s, before)
+        middle = (t > h.t_s + 0.1) & (t < h.t_end_s - 0.1)
+        assert min(np.minimum(v[f"toe_height_cm_{s}"], v[f"heel_height_cm_{s}"])[middle].min()
+                   for s in ("left", "right")) > 3.0
+    ready = t < 1.2
+    assert 12 < v["knee_flexion_deg_left"][ready].mean() < 28
+    assert np.abs(np.diff(v["hip_height_cm"][t < hops[0].t_s - 0.3])).max() < 1.5  # no jump into the single-leg start
 
 
 def test_lateral_hop_faults() -> None:

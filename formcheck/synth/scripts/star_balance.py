@@ -188,8 +188,8 @@ def build(spec: SynthSpec, body: BodyDims, rng: np.random.Generator) -> Motion:
             # Where it lands: where it was heading a little after the slow-down began. It
             # comes down only as it stops, and is off the floor before it moves on.
             land = toe[s][min(int(np.searchsorted(t, f.start_s + TOUCH_RAMP_S / 2)), T - 1)].copy()
-            e_down = envelope(t, f.start_s + 0.4 * TOUCH_RAMP_S, f.end_s - 0.4 * TOUCH_RAMP_S,
-                              0.7 * TOUCH_RAMP_S) * raised
+            e_down = envelope(t, f.start_s + 0.4 * TOUCH_RAMP_S, f.end_s, 0.2) * raised
+            e = envelope(t, f.start_s, f.end_s + TOUCH_RAMP_S, TOUCH_RAMP_S) * raised
             toe[s][:, [0, 2]] += (land[[0, 2]] - toe[s][:, [0, 2]]) * e[:, None]
             toe[s][:, 1] *= 1.0 - e_down
             raised_env[s] = np.maximum(raised_env[s], e)
@@ -291,7 +291,7 @@ def _reachable(body: BodyDims, stance: str, centre: np.ndarray, d: np.ndarray, f
     while frac > 0.3:
         ankle = centre + d * frac * body.leg + ankle_back
         ankle[1] += REACH_HOVER_M
-        if np.linalg.norm(ankle - free_hip) <= 0.965 * body.leg:
+        if np.linalg.norm(ankle - free_hip) <= 0.955 * body.leg:
             break
         frac *= 0.97
     return frac
