@@ -157,7 +157,9 @@ def test_mirrored_input_reads_the_same():
 # ------------------------------------------------------------------ real footage (model)
 
 
-def _photo_poses(path: Path, n: int = 45):
+def _photo_poses(path: Path, n: int = 120):
+    """A still photo as 4 s of video: long enough for the heel's flat-foot height to be
+    learnt and read."""
     from formcheck.pose.estimator import PoseEstimator
 
     cv2 = pytest.importorskip("cv2")
@@ -170,12 +172,14 @@ def _photo_poses(path: Path, n: int = 45):
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["fedb_soleus_stretch_standing_bentknee_0.jpg",
                                   "fedb_calf_stretch_wall_hands_side_0.jpg"])
-def test_real_stretch_photos_raise_no_heel_lift(shared_data, name):
+def test_real_stretch_photos_are_no_knee_to_wall_hold(shared_data, name):
+    # Neither photo is the knee-to-wall position (a calf stretch with the knees near
+    # straight, a standing bent-knee stretch with the shanks upright): no hold, no cue.
     an = SoleusStretchAnalyser()
     for f in _photo_poses(shared_data / name):
         an.update(f)
     an.finish()
-    assert not [e for e in an.events if e.code == "heel_lift"]
+    assert [e for e in an.events if e.kind in ("fault", "hold") and e.code not in ("wrong_view",)] == []
 
 
 @pytest.mark.model
