@@ -20,9 +20,9 @@ What is measured, and why this way:
   next piece it makes a good letter, the two count as one (a mid-letter pause);
 - recognition: `formcheck.drills.letters.LetterRecogniser` (DTW on normalised traces), with
   the next letter of the alphabet as the prior;
-- leg stillness (`leg_moving`): the hip and ankle of the working leg away from where they
-  rested over the last few seconds, in leg-scale units (the knee is left out: seen from
-  the front the model's knee wanders as the foot moves under it). Lowering or lifting the foot
+- leg stillness (`leg_moving`): how much ground the hip and ankle of the working leg cover
+  over about a second, in leg-scale units (the knee is left out: seen from the front the
+  model's knee wanders as the foot moves under it). Lowering or lifting the foot
   also moves the leg; a leg-moving spell that runs into the foot going down is part of
   that (foot_down, or the end of the set), not a separate fault;
 - foot clear of the floor (`foot_down`): the working foot's lowest point against the other
@@ -95,13 +95,14 @@ class AnkleAbcsConfig(DrillConfig):
         0.3, "Least letter height, in leg-scale units, assumed until the first letter is seen "
              "(the toe swings ~20 deg each way about the ankle).")
     leg_moving_share: float = threshold(
-        0.12, "Hip or ankle this far (leg-scale units, ~4 cm) from where it rested over the last "
-              "seconds: the leg, not the ankle, is drawing. The model's ankle point itself shifts "
-              "by up to ~0.07 as the foot turns, so less is not a moving leg.", 1)
+        0.25, "Hip or ankle covering this much ground (leg-scale units, ~8 cm across, i.e. a "
+              "sway of +-4 cm) within leg_window_s: the leg, not the ankle, is drawing. The "
+              "model's ankle point itself wanders as the foot turns (on rendered clean clips "
+              "rarely beyond 0.2), so less is not a moving leg.", 1)
     leg_moving_off_share: float = threshold(
-        0.08, "The leg-moving cue clears below this (hysteresis).", 1)
-    rest_window_s: float = threshold(
-        3.0, "Where the knee, hip and ankle 'rest' is their median over this many seconds.")
+        0.165, "The leg-moving cue clears below this (hysteresis).", 1)
+    leg_window_s: float = threshold(
+        1.25, "Window over which the leg's movement is sized: one swing of a swaying leg.")
     foot_down_clearance: float = threshold(
         0.05, "Working foot's lowest point less than this (leg-scale units, ~2 cm) above the "
               "resting foot's: it is on the floor.", -1)
@@ -165,8 +166,8 @@ class AnkleAbcsAnalyser(Analyser):
         self._move_hist = TrailingWindow(8.0)
         self._leg_hint: float | None = None
         self._hips = TrailingWindow(3.0)
-        self._rest = {p: TrailingWindow(c.rest_window_s) for p in ("KNEE", "HIP", "ANKLE")}
-        self._now = {p: TrailingWindow(0.2) for p in ("KNEE", "HIP", "ANKLE")}
+        self._rest = {p: TrailingWindow(c.leg_window_s) for p in ("HIP", "ANKLE")}  # smoothed points
+        self._now = {p: TrailingWindow(0.2) for p in ("HIP", "ANKLE")}
         self._recent_y = TrailingWindow(6.0)  # smoothed writer y, for the first letter height
         self._speed_win = TrailingWindow(c.smooth_s)
         self._speed_hist = TrailingWindow(0.5)
@@ -269,17 +270,21 @@ class AnkleAbcsAnalyser(Analyser):
         return drift <= 0.05 * scale
 
     def _leg_movement(self, im: np.ndarray, side: str, t: float, scale: float) -> float:
-        disp = []
-        # Not the knee: seen from the front with the foot moving under it, the model's knee
-        # of the working leg wanders (on rendered clips by up to a shin length at moments),
-        # while the hip and ankle stay put unless the leg really moves.
+        """How far the hip and ankle have moved about over the last `leg_window_s`: the
+        size (5-95 percentile box diagonal) of the ground each has covered, in leg-scale
+        units. A leg that draws sways back and forth; the model's points also wander a
+        little as the foot turns, but slowly and less far. Not the knee: seen from the
+        front, the model's knee of a leg with a moving foot wanders (on rendered clips by
+        up to a shin length at moments)."""
+        out = []
         for part in ("HIP", "ANKLE"):
-            p = im[side_lm(side, part), :2]
-            self._now[part].add(t, p)
-            self._rest[part].add(t, p)
-            if self._rest[part].covered_s() >= 1.0:
-                disp.append(float(np.linalg.norm(self._now[part].median() - self._rest[part].median())) / scale)
-        return max(disp) if disp else NAN
+            self._now[part].add(t, im[side_lm(side, part), :2])
+            self._rest[part].add(t, self._now[part].median())
+            if self._rest[part].covered_s() >= 0.8 * self.cfg.leg_window_s:
+                v = self._rest[part].values()
+                out.append(float(np.linalg.norm(np.percentile(v, 95, axis=0) - np.percentile(v, 5, axis=0)))
+                           / scale)
+        return max(out) if out else NAN
 
     def _record_direction(self, frame: PoseFrame, side: str) -> None:
         w = frame.world
