@@ -129,7 +129,7 @@ class DeepSquatConfig(DrillConfig):
     smooth_s: float = threshold(
         0.3, "Median window (s) for angles, widths and heel height.")
     baseline_s: float = threshold(
-        0.5, "Flat-foot time a posture needs before its heels are judged (s).")
+        1.0, "Flat-foot time a posture needs before its heels are judged (s).")
     min_hold_s: float = threshold(3.0, "Shorter stays at the bottom are repetitions, not holds.")
     leave_grace_s: float = threshold(
         1.0, "A hold ends after the person has been out of the squat this long.")

@@ -88,10 +88,17 @@ def foot_length_px(frame: PoseFrame, side: Side, leg_px: float) -> float:
 
 
 def world_foot_cm(frame: PoseFrame, side: Side) -> float:
-    """Heel-to-toe length in cm from the world landmarks (metres), NaN when implausible."""
+    """The foot's length in cm from the world landmarks (metres): its heel-to-toe length,
+    or FOOT_PER_LEG of the leg's when that is longer (the model's world feet come out a
+    third short, its legs about a tenth, on rendered bodies of known size). NaN when
+    implausible."""
     w = frame.world
     d = float(np.linalg.norm(w[side_lm(side, "HEEL")] - w[side_lm(side, "FOOT_INDEX")])) * 100.0
-    return d if np.isfinite(d) and 15.0 <= d <= 35.0 else float("nan")
+    hip, knee, ankle = (w[side_lm(side, p)] for p in ("HIP", "KNEE", "ANKLE"))
+    leg = float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - ankle)) * 100.0
+    vals = [v for v in (d, FOOT_PER_LEG * leg) if np.isfinite(v)]
+    best = max(vals) if vals else float("nan")
+    return best if 15.0 <= best <= 35.0 else float("nan")
 
 
 def combine_rises(heel_rise: float, ankle_rise: float) -> float:
@@ -134,6 +141,11 @@ def hips_away(frame: PoseFrame, side: Side) -> float:
     if not (np.isfinite([x_this, x_other, hips]).all() and width > 0):
         return float("nan")
     return float((hips - (x_this + x_other) / 2) * np.sign(x_other - x_this) / width)
+
+
+def _mad_sd(r: np.ndarray) -> float:
+    """Robust standard deviation: 1.4826 x the median absolute deviation."""
+    return 1.4826 * float(np.median(np.abs(r - np.median(r)))) if len(r) else 0.0
 
 
 def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4,
@@ -427,11 +439,15 @@ class HeelContact:
         n_win = max(1, round(self.smooth_s / max(dt, 1e-3)))
         for s in base_sides:
             r = resid[side_of == SIDES.index(s)]
+            raw = _mad_sd(r)
             if len(r) >= n_win:
                 # The reading is a median over smooth_s: its own scatter is what a clean
                 # foot's reading wanders by (slow swings included, jitter smoothed out).
                 r = np.median(np.lib.stride_tricks.sliding_window_view(r, n_win), axis=1)
-            fit.scatter[s] = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+            # A median over a few frames of jitter that lingers for a few frames (as the
+            # model's does) keeps about 0.6 of it; a short history understates the smoothed
+            # scatter, so that is its floor.
+            fit.scatter[s] = max(_mad_sd(r), 0.6 * raw)
         if lat:
             for i, s in enumerate(base_sides):
                 fit.slope_away[s] = float(coef[n_sides] + coef[n_sides + 2 + 2 * i])

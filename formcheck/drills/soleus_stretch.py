@@ -81,8 +81,9 @@ class SoleusStretchConfig(DrillConfig):
         35.0, "A knee-to-wall stretch bends the front knee well past this (typically 60-90 deg); "
               "a hold that never gets here is done with the knee straight.")
     lunge_shank_deg: float = threshold(
-        12.0, "The front shank leans forward at least this much (knee ahead of the ankle) in the "
-              "stretch; standing in the split stance between holds it is near vertical.")
+        5.0, "The front shank leans forward at least this much (knee ahead of the ankle) in the "
+              "stretch, also with the knee come off the wall (a straightened knee leaves it ~10-15 "
+              "deg); standing in the split stance between holds it leans back (knee behind ankle).")
     settle_rate_deg_s: float = threshold(
         20.0, "The hold's clock starts once the knee stops moving toward the wall (knee flexion "
               "changing slower than this, deg/s), and stops when it moves off again.")
@@ -99,9 +100,9 @@ class SoleusStretchConfig(DrillConfig):
         0.5, "Front ankle ahead of the back one by this many foot lengths: a split stance, "
              "not feet side by side.")
     still_span: float = threshold(
-        0.35, "Feet that moved more than this many foot lengths in the last half second (between "
-              "the medians of its first and last thirds, so jitter is no step) are "
-              "walking or stepping, not holding a stretch.")
+        0.35, "Feet that moved more than this many foot lengths in the last second (between the "
+              "medians of its first and last thirds, so jitter is no step) are walking or "
+              "stepping, not holding a stretch.")
     upright_min: float = threshold(
         0.6, "Hips above the ankles by at least this share of leg length: standing, not "
              "kneeling or sitting.")
@@ -109,7 +110,7 @@ class SoleusStretchConfig(DrillConfig):
         0.3, "Median window (s) for angles and heel height: pose jitter at the feet is frame "
              "to frame, a real lift lasts longer.")
     baseline_s: float = threshold(
-        0.5, "Flat-foot time (s) at the start of each hold (and at each new knee position) before "
+        1.0, "Flat-foot time (s) at the start of each hold (and at each new knee position) before "
              "the heel is judged.")
     min_hold_s: float = threshold(3.0, "Shorter stays in the position are passing through it.")
     leave_grace_s: float = threshold(
@@ -161,7 +162,7 @@ class SoleusStretchAnalyser(Analyser):
         self._moving_since: float | None = None
         self.ledger = GoodTimeLedger()
         self._facing = TrailingWindow(1.0)
-        self._ankles = TrailingWindow(0.5)
+        self._ankles = TrailingWindow(1.0)
         self._angles = TrailingWindow(cfg.smooth_s)
         self._foot_len = TrailingWindow(1.0)
         self._hold: _Hold | None = None
@@ -201,9 +202,11 @@ class SoleusStretchAnalyser(Analyser):
         front: Side = "left" if ax["left"] >= ax["right"] else "right"
         back: Side = "right" if front == "left" else "left"
         stagger = (ax[front] - ax[back]) / foot if foot > 0 else float("nan")
-        self._ankles.add(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]) / foot)
+        # Pixels in the window, scaled once: dividing each frame's position by that frame's
+        # foot length would turn the foot length's own jitter into apparent movement.
+        self._ankles.add(t, np.concatenate([im[side_lm(s, "ANKLE"), :2] for s in SIDES]))
         self._ankles.trim(t)
-        moved = _moved(self._ankles)
+        moved = _moved(self._ankles) / foot if foot > 0 else float("nan")
         ankle_y = np.nanmean([im[side_lm(s, "ANKLE"), 1] for s in SIDES])
         hip_y = np.nanmean([im[side_lm(s, "HIP"), 1] for s in SIDES])
         upright = (ankle_y - hip_y) / leg if leg > 0 else float("nan")
