@@ -248,6 +248,7 @@ class CalfRollAnalyser(Analyser):
         self._prev_t: float | None = None
         self._unsteady = False
         self._unsteady_until = -math.inf
+        self._pending_hips: list[Event] = []  # hips_down spells waiting for a stroke after them
         self._leg_prev: np.ndarray | None = None  # the rolled leg's knee and ankle, last frame
         self._passes: list[_Pass] = []
         self._set_passes: list[_Pass] = []
@@ -458,8 +459,11 @@ class CalfRollAnalyser(Analyser):
         # the last pass travelled but never turned back
         self.turns.flush(self._last_moving_t if self._last_moving_t is not None else math.inf)
         out += self._take_passes(t, final=True)
+        # A hips-down spell that no stroke followed was the person sitting down to rest as
+        # the set ended, not rolling with the hips down.
         if self.hips.active:
-            self.hips.finish(t)  # dropped: the hips went down as the set ended (sitting to rest)
+            self.hips.finish(t)
+        self._pending_hips = []
         for d in self._fault_detectors():
             out += d.finish(t)
         rec = self.sets.current
@@ -490,6 +494,11 @@ class CalfRollAnalyser(Analyser):
     def _take_passes(self, t: float, final: bool = False) -> list[Event]:
         """Turn newly confirmed turning points into passes, strokes and per-pass faults."""
         out: list[Event] = []
+        if self.turns.points and self._pending_hips:
+            last_turn = self.turns.points[-1][0]
+            done = [e for e in self._pending_hips if (e.t_end_s or e.t_s) < last_turn]
+            self._pending_hips = [e for e in self._pending_hips if e not in done]
+            out += done
         pts = self.turns.points
         n_done = len(self._set_passes)
         for k in range(n_done + 1, len(pts)):
@@ -577,9 +586,9 @@ class CalfRollAnalyser(Analyser):
             # the person sits down to rest, which is no fault.
             moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
             stroking = bool(self.turns.points) and t - self.turns.points[-1][0] <= 5.0
-            out += self.hips.update(t, clear if moving and stroking else NAN)
+            self._pending_hips += self.hips.update(t, clear if moving and stroking else NAN)
         else:
-            out += self.hips.update(t, NAN)
+            self._pending_hips += self.hips.update(t, NAN)
         return out
 
     def _finish(self, t: float) -> list[Event]:
