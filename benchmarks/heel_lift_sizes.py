@@ -9,12 +9,15 @@ clean clips. A size counts as found reliably when every clip of it was found in 
 
 Usage:
   .venv/bin/python -m benchmarks.heel_lift_sizes [--landmarks] [--any-render] [--model full]
+  .venv/bin/python -m benchmarks.heel_lift_sizes --any-render --accuracy-table [--drill ID ...]
 
 --any-render: use the newest cached recording of each case whatever synthetic-actor
 version rendered it (the accuracy benchmark's cache key includes a fingerprint of the
 actor's source, so any change to formcheck/synth makes every render stale for it; this
 lets the analysers be re-scored without re-rendering, at the risk of slightly stale
 renders). --landmarks: noisy synthetic landmarks instead (no render, no model).
+--accuracy-table: print the accuracy benchmark's own table instead, scored on the newest
+cached recordings (with --any-render) by the current analysers.
 """
 
 from __future__ import annotations
@@ -87,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--landmarks", action="store_true")
     ap.add_argument("--any-render", action="store_true")
     ap.add_argument("--cache", type=Path, default=accuracy.DEFAULT_CACHE)
+    ap.add_argument("--accuracy-table", action="store_true")
+    ap.add_argument("--drill", action="append", help="with --accuracy-table: drill id (repeatable)")
     args = ap.parse_args(argv)
+    if args.accuracy_table:
+        return accuracy_table(args)
     rows: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     missing = 0
     for drill in DRILLS:
@@ -130,6 +137,45 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"({missing} clips have no cached recording: run python -m benchmarks.accuracy first)")
     return 0
+
+
+def accuracy_table(args: argparse.Namespace) -> int:
+    """The accuracy benchmark's table; with --any-render each case's cache key is that of its
+    newest cached recording (see the module doc)."""
+    if args.any_render:
+        keyed = accuracy.spec_key
+        by_spec: dict[str, str] = {}
+        for drill in args.drill or DRILLS:
+            for case in accuracy.suite_module(drill).cases(False):
+                path = newest_poses(case, args.cache, args.model)
+                if path is not None:
+                    by_spec[keyed(case.spec, "spec")] = path.name.split(".")[0].rsplit("-", 1)[1]
+
+        def newest_key(spec: Any, model: str) -> str:
+            return by_spec.get(keyed(spec, "spec"), keyed(spec, model))
+
+        accuracy.spec_key = newest_key  # type: ignore[assignment]
+        # Only the cases that have a recording: nothing is rendered here.
+        find_suite = accuracy.suite_module
+
+        def cached_suite(drill: str):
+            mod = find_suite(drill)
+            if mod is None:
+                return None
+            import types
+
+            have = types.SimpleNamespace(**vars(mod))
+            have.cases = lambda quick=False: [c for c in mod.cases(quick)
+                                              if keyed(c.spec, "spec") in by_spec]
+            return have
+
+        accuracy.suite_module = cached_suite  # type: ignore[assignment]
+    argv = ["--cache", str(args.cache), "--model", args.model]
+    for d in args.drill or DRILLS:
+        argv += ["--drill", d]
+    if args.landmarks:
+        argv.append("--landmarks")
+    return accuracy.main(argv)
 
 
 if __name__ == "__main__":

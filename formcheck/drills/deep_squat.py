@@ -142,6 +142,8 @@ class _Hold:
     stance: list[float] = field(default_factory=list)
     toe_out: dict[str, list[float]] = field(default_factory=lambda: {"left": [], "right": []})
     heel_up_s: float = 0.0
+    in_pos_s: float = 0.0
+    heel_read_s: dict[str, float] = field(default_factory=lambda: {"left": 0.0, "right": 0.0})
     shallow_s: float = 0.0
     rocks: int = 0
     rock_peaks: list[float] = field(default_factory=list)  # |shift| at each rock, cm
@@ -390,6 +392,10 @@ class DeepSquatAnalyser(Analyser):
         good = heels_down and not self.shallow_gate.active
         if h is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h.view = view if h.view == "unknown" else h.view
+            h.in_pos_s += dt
+            for s in SIDES:
+                if math.isfinite(lifts[s]):
+                    h.heel_read_s[s] += dt
             if not heels_down:
                 h.heel_up_s += dt
             if self.shallow_gate.active:
@@ -531,6 +537,10 @@ class DeepSquatAnalyser(Analyser):
             "toe_out_deg_left": med(h.toe_out["left"]),
             "toe_out_deg_right": med(h.toe_out["right"]),
             "heel_up_s": round(h.heel_up_s, 2),
+            # Share of the hold each heel could be judged in (the rest it was being learnt,
+            # or the person moved further than the heel's reading allows): 0 = not checked.
+            "heel_read_share_left": round(h.heel_read_s["left"] / h.in_pos_s, 2) if h.in_pos_s else None,
+            "heel_read_share_right": round(h.heel_read_s["right"] / h.in_pos_s, 2) if h.in_pos_s else None,
             "too_shallow_s": round(h.shallow_s, 2),
             "rock_count": h.rocks if h.view == "front" else None,
             "rock_amplitude_cm": med(h.rock_peaks) if h.view == "front" else None,

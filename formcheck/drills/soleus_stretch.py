@@ -129,6 +129,8 @@ class _Hold:
     knee_flex_sum: float = 0.0
     knee_flex_n: int = 0
     heel_up_s: float = 0.0
+    in_pos_s: float = 0.0
+    heel_read_s: float = 0.0
     knee_straight_s: float = 0.0
 
 
@@ -300,6 +302,9 @@ class SoleusStretchAnalyser(Analyser):
         good = not heel_up and not self.knee_gate.active and settled
         if self._hold is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h = self._hold
+            h.in_pos_s += dt
+            if math.isfinite(lift):
+                h.heel_read_s += dt
             if heel_up:
                 h.heel_up_s += dt
             if self.knee_gate.active:
@@ -390,6 +395,8 @@ class SoleusStretchAnalyser(Analyser):
             if math.isfinite(h.max_dorsiflexion_deg) else None,
             "mean_knee_flexion_deg": round(h.knee_flex_sum / h.knee_flex_n, 1) if h.knee_flex_n else None,
             "heel_up_s": round(h.heel_up_s, 2),
+            # Share of the hold the heel could be judged in (the rest it was being learnt).
+            "heel_read_share": round(h.heel_read_s / h.in_pos_s, 2) if h.in_pos_s else None,
             "knee_straight_s": round(h.knee_straight_s, 2),
         }
 
