@@ -117,7 +117,12 @@ def test_csv_and_json_agree(squat_run):
     # The measured values are columns with units in their names.
     assert "heel_lift_cm_left" in table.value_columns
     lift = table.column("heel_lift_cm_left")
-    assert np.nanmax(lift[(t > 8.5) & (t < 10)]) > 2 * np.nanmax(lift[(t > 5) & (t < 7.5)])  # the injected lift
+    # The injected 3 cm lift (8-10.5 s) stands out from every flat-heel reading of the hold
+    # (the analyser reads a heel only once it has learnt its flat-foot level: NaN before).
+    during, flat = lift[(t > 8.5) & (t < 10)], lift[(t > 4) & (t < 7.5)]
+    assert np.isfinite(during).any() and np.nanmax(during) > 2.0
+    if np.isfinite(flat).any():
+        assert np.nanmax(during) > 2 * np.nanmax(flat)
 
 
 def test_csv_round_trip_keeps_every_cell(squat_run):
