@@ -101,6 +101,15 @@ class DeepSquatConfig(DrillConfig):
     heel_min_on_s: float = threshold(
         0.5, "A heel must stay up this long before its cue shows (the event still starts where "
              "the lift began).")
+    heel_noise_k: float = threshold(
+        3.5, "A heel is judged only as finely as its own flat-foot reading allows: the lift "
+             "threshold rises to this many times the reading's scatter through the hold where "
+             "that is above heel_lift_on (a camera or body the pose model reads poorly asks for "
+             "a bigger lift rather than raising false alarms).", +1)
+    heel_pause_s: float = threshold(
+        0.2, "A heel reading must stay over its threshold this long before the hold's clock "
+             "stops (the time since the rise began is then taken back): a reading that pokes "
+             "over for a frame or two is no lift.")
     heel_posture_band: float = threshold(
         0.08, "A heel's flat-foot height learnt with the hips at one level holds while they stay "
               "within this share of leg length of it: the pose model shifts heel and ankle with "
@@ -178,7 +187,8 @@ class DeepSquatAnalyser(Analyser):
                                 min_visibility=cfg.min_visibility)
         mk = FaultDetector
         # Each heel's cue, and its undebounced twin that pauses the timer.
-        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s)
+        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s,
+                              noise_on=cfg.heel_noise_k, gate_on_s=cfg.heel_pause_s)
         self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.static_min_on_s,
                                  cfg.min_off_s, side=s) for s in SIDES}
         self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg,

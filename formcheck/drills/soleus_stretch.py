@@ -63,6 +63,15 @@ class SoleusStretchConfig(DrillConfig):
     heel_min_on_s: float = threshold(
         0.5, "A heel must stay up this long before its cue shows (the event still starts where "
              "the lift began).")
+    heel_noise_k: float = threshold(
+        3.5, "A heel is judged only as finely as its own flat-foot reading allows: the lift "
+             "threshold rises to this many times the reading's scatter through the hold where "
+             "that is above heel_lift_on (a camera or body the pose model reads poorly asks for "
+             "a bigger lift rather than raising false alarms).", +1)
+    heel_pause_s: float = threshold(
+        0.2, "A heel reading must stay over its threshold this long before the hold's clock "
+             "stops (the time since the rise began is then taken back): a reading that pokes "
+             "over for a frame or two is no lift.")
     heel_posture_band_deg: float = threshold(
         8.0, "A heel's flat-foot baseline holds while the shank stays within this many degrees "
              "of its tilt when it was taken: the pose model shifts heel and ankle with the "
@@ -153,7 +162,8 @@ class SoleusStretchAnalyser(Analyser):
         self.ref_leg = ReferenceLeg()
         # The cues (debounced) and, for pausing the timer, the same thresholds undebounced:
         # the clock must stop the moment the heel is up, not 0.4 s later.
-        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s)
+        self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s,
+                              noise_on=cfg.heel_noise_k, gate_on_s=cfg.heel_pause_s)
         self.knee_cue = {s: FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg,
                                           cfg.knee_min_on_s, cfg.min_off_s, side=s) for s in SIDES}
         self.knee_gate = FaultDetector("knee_straight", cfg.knee_drop_deg, cfg.knee_back_deg, 0.0, 0.0)
