@@ -51,9 +51,9 @@ def test_clean_hold_with_rocking_has_no_cue(view):
     assert abs(got.value - want.value) <= 0.75
     rec = an.summary()["sets"][0]
     assert rec["depth_deg"] > 0  # hips below knees
-    # Side-on only the near heel is judged; the heels read for most of the hold.
+    # From the front both heels are read for most of the hold (side-on: not at all).
     shares = [rec["heel_read_share_left"], rec["heel_read_share_right"]]
-    assert max(shares) >= 0.6 and (view == "side" or min(shares) >= 0.6)
+    assert min(shares) >= 0.6 if view == "front" else max(shares) == 0.0
     if view == "front":
         assert rec["rock_count"] >= 2 and 2.0 <= rec["rock_amplitude_cm"] <= 15.0
         assert 1.1 <= rec["stance_width_ratio"] <= 2.0
@@ -64,14 +64,9 @@ def test_clean_hold_with_rocking_has_no_cue(view):
         assert "stance_width_ratio" in an.summary()["notes"]
 
 
-@pytest.mark.parametrize(("view", "side"), [("front", "left"), ("front", "right"), ("side", None)])
-def test_heel_lift_per_side(view, side):
-    # Side-on only the heel nearer the camera is judged: lift that one.
-    spec = _spec(view, side or "left", [Fault("heel_lift", 7.0, 10.0, 3.0, side)])
-    if side is None:
-        near = _near_side(spec)
-        spec = _spec(view, near, [Fault("heel_lift", 7.0, 10.0, 3.0, near)])
-        side = near
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_heel_lift_per_side(side):
+    spec = _spec("front", side, [Fault("heel_lift", 7.0, 10.0, 3.0, side)])
     clip, an, _ = _run(spec)
     (ev,) = _faults(an.events)
     assert ev.code == "heel_lift" and ev.side == side
@@ -80,11 +75,14 @@ def test_heel_lift_per_side(view, side):
     assert abs(got.value - want.value) <= 0.75
 
 
-def _near_side(spec: SynthSpec) -> str:
-    f = landmark_clip(spec).frames[0]
-    zl = f.image[[27, 29, 31], 2].mean()
-    zr = f.image[[28, 30, 32], 2].mean()
-    return "left" if zl < zr else "right"
+def test_side_on_the_heels_are_reported_as_not_checked():
+    # At the bottom of a deep squat seen side-on the heels are hidden under the thighs.
+    _, an, trace = _run(_spec("side", "left", [Fault("heel_lift", 7.0, 10.0, 3.0, "left")]))
+    assert _faults(an.events) == []
+    assert all(math.isnan(v["heel_lift_cm_left"]) and math.isnan(v["heel_lift_cm_right"]) for *_, v in trace)
+    assert "front" in an.summary()["notes"]["heel_lift"]
+    rec = an.summary()["sets"][0]
+    assert rec["heel_read_share_left"] == rec["heel_read_share_right"] == 0.0
 
 
 def test_timer_pauses_and_resumes_around_a_heel_lift():

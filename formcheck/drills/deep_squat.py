@@ -10,8 +10,8 @@ rocking is allowed and encouraged. Measured:
   instead, which are approximate (summary `notes` says so);
 - heel lift per side, against each heel's own flat-foot height learnt during the hold
   (drills/heel_lift.py; from the front with the pose model's habit of raising the heel
-  the weight rocks off learnt as well). Side-on the far foot hides behind the near one, so only the near heel is
-  judged there;
+  the weight rocks off learnt as well). Side-on the heels are not judged (SIDE_HEEL_NOTE):
+  at the bottom of a deep squat they are hidden under the thighs;
 - front view only (side-on they lie along the line of sight and are reported as
   unavailable, never guessed): stance width (ankle distance over hip width), toe-out per
   foot, knees tracking over the toes (the knee's sideways offset from the foot), and
@@ -50,7 +50,12 @@ from formcheck.pose.landmarks import LM, SIDES, Side, side_lm
 SIDE_VIEW_NOTE = "not measurable side-on (it lies along the camera's line of sight): film from the front"
 FRONT_DEPTH_NOTE = ("from the front the thighs point at the camera: depth and knee flexion come from the "
                     "model's 3D estimate and are approximate")
-FAR_HEEL_NOTE = "side-on the far foot is hidden behind the near one: only the near heel is checked"
+# Measured on rendered squats through the pose model: side-on, the near heel sits under
+# the thigh and buttock at the bottom of a deep squat (the far one behind the near foot),
+# and the model's reading of it swung by +-2-3 cm with the rocking (which moves along the
+# line of sight, where it cannot be measured) while 3 cm lifts read as ~1.5 cm.
+SIDE_HEEL_NOTE = ("side-on the heels are hidden under the thighs at the bottom of a deep squat and "
+                  "cannot be checked reliably: film from the front to have them checked")
 
 
 # Per-frame measurements (values()), named like the synthetic actor's truth where it has
@@ -212,8 +217,6 @@ class DeepSquatAnalyser(Analyser):
         self._hip_h = TrailingWindow(1.5)
         self._hold: _Hold | None = None
         self._holds: list[_Hold] = []
-        self._near: Side | None = None
-        self._near_votes: list[float] = []
         self._rock_side = 0
         self._rock_centre = TrailingWindow(10.0)
         self._rock_peak = 0.0
@@ -300,17 +303,6 @@ class DeepSquatAnalyser(Analyser):
             out[k] = float(win.median()[0])
         return out
 
-    def _near_side(self, frame: PoseFrame) -> Side | None:
-        """The foot nearer the camera side-on: the model's relative depth (z) of ankle,
-        heel and toe, voted over the hold's first frames."""
-        z = {s: np.nanmean([frame.image[side_lm(s, p), 2] for p in ("ANKLE", "HEEL", "FOOT_INDEX")])
-             for s in SIDES}
-        if np.isfinite(list(z.values())).all():
-            self._near_votes.append(z["left"] - z["right"])
-        if not self._near_votes:
-            return None
-        return "right" if float(np.median(self._near_votes)) > 0 else "left"
-
     # --- the drill --------------------------------------------------------------------
 
     def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
@@ -347,18 +339,14 @@ class DeepSquatAnalyser(Analyser):
         settled = bool(len(self._hip_h) > 1 and self._hip_h.covered_s() >= 1.0
                        and float(np.ptp(hip_h)) <= cfg.settle_span)
 
-        # Heels: measured whenever in the squat; side-on only the near heel.
+        # Heels: measured whenever in the squat, from the front or half-turned (both feet are
+        # seen; facing the camera the sideways rocking is learnt as well, heel_lift.py).
+        # Side-on they are not judged: see SIDE_HEEL_NOTE.
         lifts: dict[Side, float] = {s: nan for s in SIDES}
         if in_pos and h is not None and sm is not None:
             if view == "side":
-                near = self._near_side(frame)
-                sides = (near,) if near is not None else SIDES
-                if near is not None:
-                    self._notes["heel_lift_" + ("right" if near == "left" else "left")] = FAR_HEEL_NOTE
-                lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], sides)
+                self._notes["heel_lift"] = SIDE_HEEL_NOTE
             else:
-                # From the front (or half-turned) both feet are seen; facing the camera the
-                # sideways rocking is learnt as well (heel_lift.py).
                 lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], SIDES, view == "front")
             for s in SIDES:
                 vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
@@ -504,7 +492,6 @@ class DeepSquatAnalyser(Analyser):
         self.heel.start(t)
         self.shallow_gate.finish(t)
         self.ref_leg.frozen = True
-        self._near_votes = []
         self._rock_side, self._rock_peak = 0, 0.0
         self._rock_centre.clear()
         self._knee_base.clear()
