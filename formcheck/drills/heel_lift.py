@@ -198,7 +198,7 @@ class HeelContact:
     settle_s: float = 0.5
     min_baseline_s: float = 0.5
     posture_band: float = math.inf
-    cover_margin: float = 0.03
+    cover_margin: float = 0.03  # judged this far (share of the ankles' distance) beyond the learnt range
     suspect_above: float = 0.04
     refit_s: float = 0.25
     moved_feet: float = 0.3
