@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.config import DrillConfig, threshold
+from formcheck.config import threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import HeelContact, HeelCues, ReferenceLeg, leg_scale_px
+from formcheck.drills.heel_lift import HeelContact, HeelCues, HeelLiftConfig, ReferenceLeg, leg_scale_px
 from formcheck.drills.hold_clock import GoodTimeLedger
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
@@ -70,7 +70,7 @@ VALUE_KEYS = (
 
 
 @dataclass
-class DeepSquatConfig(DrillConfig):
+class DeepSquatConfig(HeelLiftConfig):
     hold_s: float = threshold(60.0, "Prescribed hold length: 60 s in a deep squat.")
     holds: int = threshold(3, "Prescribed number of holds.")
     standing_hip_height: float = threshold(
@@ -95,26 +95,6 @@ class DeepSquatConfig(DrillConfig):
     static_min_on_s: float = threshold(
         0.8, "Depth, stance and knee cues in a held squat wait this long: the position is "
              "held for a minute, so a fault that matters lasts; brief ones are pose noise.")
-    heel_lift_on: float = threshold(
-        0.065, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
-              "a lift (~1.6 cm on a 25 cm foot).", +1)
-    heel_lift_off: float = threshold(
-        0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
-    heel_smooth_s: float = threshold(
-        0.3, "Median window (s) for the heel's reading: the feet are where the pose model jitters "
-             "most; the cue's own wait (heel_min_on_s) keeps blips out.")
-    heel_min_on_s: float = threshold(
-        0.5, "A heel must stay up this long before its cue shows (the event still starts where "
-             "the lift began).")
-    heel_noise_k: float = threshold(
-        3.5, "A heel is judged only as finely as its own flat-foot reading allows: the lift "
-             "threshold rises to this many times the reading's scatter through the hold where "
-             "that is above heel_lift_on (a camera or body the pose model reads poorly asks for "
-             "a bigger lift rather than raising false alarms).", +1)
-    heel_pause_s: float = threshold(
-        0.2, "A heel reading must stay over its threshold this long before the hold's clock "
-             "stops (the time since the rise began is then taken back): a reading that pokes "
-             "over for a frame or two is no lift.")
     heel_posture_band: float = threshold(
         0.08, "A heel's flat-foot height learnt with the hips at one level holds while they stay "
               "within this share of leg length of it: the pose model shifts heel and ankle with "

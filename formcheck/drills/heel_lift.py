@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from formcheck.config import DrillConfig, threshold
 from formcheck.drills.blocks import FaultDetector
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
@@ -165,6 +166,33 @@ def huber_fit(x: np.ndarray, y: np.ndarray, k: float = 1.5, iters: int = 4,
         a = r / (k * scale)
         w[:n] = np.where(a <= 1.0, 1.0, 1.0 / np.maximum(a, 1e-9))
     return coef, y[:n] - x[:n] @ coef
+
+
+@dataclass
+class HeelLiftConfig(DrillConfig):
+    """The heel-lift thresholds both held stretches share (soleus stretch, deep squat)."""
+
+    heel_lift_on: float = threshold(
+        0.065, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
+              "a lift (~1.6 cm on a 25 cm foot): above the feet's pose jitter after smoothing, "
+              "below the 2 cm a physio would call a lifted heel.", +1)
+    heel_lift_off: float = threshold(
+        0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
+    heel_smooth_s: float = threshold(
+        0.3, "Median window (s) for the heel's reading: the feet are where the pose model jitters "
+             "most; the cue's own wait (heel_min_on_s) keeps blips out.")
+    heel_min_on_s: float = threshold(
+        0.5, "A heel must stay up this long before its cue shows (the event still starts where "
+             "the lift began).")
+    heel_noise_k: float = threshold(
+        3.5, "A heel is judged only as finely as its own flat-foot reading allows: the lift "
+             "threshold rises to this many times the reading's scatter through the hold where "
+             "that is above heel_lift_on (a camera or body the pose model reads poorly asks for "
+             "a bigger lift rather than raising false alarms).", +1)
+    heel_pause_s: float = threshold(
+        0.2, "A heel reading must stay over its threshold this long before the hold's clock "
+             "stops (the time since the rise began is then taken back): a reading that pokes "
+             "over for a frame or two is no lift.")
 
 
 @dataclass

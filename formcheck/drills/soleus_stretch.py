@@ -29,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.config import DrillConfig, threshold
+from formcheck.config import threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import FaultDetector, HoldTimer, SetTracker
 from formcheck.drills.heel_lift import (
     HeelContact,
     HeelCues,
+    HeelLiftConfig,
     ReferenceLeg,
     foot_length_px,
     leg_scale_px,
@@ -48,30 +49,9 @@ from formcheck.pose.landmarks import SIDES, Side, side_lm
 
 
 @dataclass
-class SoleusStretchConfig(DrillConfig):
+class SoleusStretchConfig(HeelLiftConfig):
     hold_s: float = threshold(30.0, "Prescribed hold length: 30 s of good form per hold.")
     holds_per_leg: int = threshold(3, "Prescribed holds per leg.")
-    heel_lift_on: float = threshold(
-        0.065, "Heel rise above its flat-foot baseline, as a share of foot length, that counts as "
-              "a lift (~1.6 cm on a 25 cm foot): above the feet's pose jitter after smoothing, "
-              "below the 2 cm a physio would call a lifted heel.", +1)
-    heel_lift_off: float = threshold(
-        0.04, "The heel counts as down again below this rise (hysteresis, ~1 cm).", +1)
-    heel_smooth_s: float = threshold(
-        0.3, "Median window (s) for the heel's reading: the feet are where the pose model jitters "
-             "most; the cue's own wait (heel_min_on_s) keeps blips out.")
-    heel_min_on_s: float = threshold(
-        0.5, "A heel must stay up this long before its cue shows (the event still starts where "
-             "the lift began).")
-    heel_noise_k: float = threshold(
-        3.5, "A heel is judged only as finely as its own flat-foot reading allows: the lift "
-             "threshold rises to this many times the reading's scatter through the hold where "
-             "that is above heel_lift_on (a camera or body the pose model reads poorly asks for "
-             "a bigger lift rather than raising false alarms).", +1)
-    heel_pause_s: float = threshold(
-        0.2, "A heel reading must stay over its threshold this long before the hold's clock "
-             "stops (the time since the rise began is then taken back): a reading that pokes "
-             "over for a frame or two is no lift.")
     heel_posture_band_deg: float = threshold(
         8.0, "A heel's flat-foot baseline holds while the shank stays within this many degrees "
              "of its tilt when it was taken: the pose model shifts heel and ankle with the "
