@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from benchmarks import throughput as tp
-from formcheck.pose.estimator import PoseEstimator
+from formcheck.pose.inference_process import open_estimator
 from formcheck.runner import Outputs, SessionRequest, run_session
 
 # The shared clip is a side view of someone walking: a side-view drill's analyser is the
@@ -43,11 +43,10 @@ def stage_analyze(model: str, clip: tp.Clip, scratch: Path) -> tp.Timing:
     n = len(clip.frames)
     out = Outputs(json=scratch / "report.json", video=scratch / "annotated.mp4")
     req = SessionRequest(clip.path, _drill, model=model, outputs=out, history=False, max_frames=n)
-    # As in throughput.py's stages, loading the model is not counted: load it once first so
-    # the file cache and the XNNPACK weights are warm, then time the whole run.
-    PoseEstimator(model, mode="video").close()
-    with tp._Clock() as clock:
-        run = run_session(req, check=False)
+    # As in throughput.py's stages, loading the model is not counted; it runs in its own
+    # process, as `formcheck analyze` runs it on one file.
+    with open_estimator(model) as est, tp._Clock(est.pid) as clock:
+        run = run_session(req, check=False, estimator=est)
     if run.frames != n:
         raise RuntimeError(f"analyze saw {run.frames} frames, expected {n}")
     return dataclasses.replace(clock.timing, note=run.pipeline.summary() if run.pipeline else "")

@@ -2,4 +2,6 @@
 
 from formcheck.cli import main
 
-main()
+# Guarded: the pose model's child process re-imports this module under another name.
+if __name__ == "__main__":
+    main()

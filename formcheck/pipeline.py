@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,6 +39,18 @@ INFERENCE_AHEAD = 2
 class Estimator(Protocol):
     def process(self, image_bgr: np.ndarray, t_s: float, index: int = -1,
                 luma: float | None = None) -> PoseFrame: ...
+
+
+class PipelinedEstimator(Estimator, Protocol):
+    """An estimator working elsewhere (ProcessPoseEstimator): frames are submitted ahead and
+    their poses collected in order, so it never idles between frames."""
+
+    slots: int  # frames it can hold at once
+
+    def submit(self, image_bgr: np.ndarray, t_s: float, index: int = -1,
+               luma: float | None = None) -> None: ...
+
+    def collect(self) -> PoseFrame: ...
 
 
 Smoother = Callable[[PoseFrame], PoseFrame]
@@ -61,29 +74,74 @@ class PipelineStats:
                 f"waiting for the consumer {100 * self.blocked_s / w:.0f}%")
 
 
-def _infer(frames: Iterable[VideoFrame], estimator: Estimator | None,
-           stats: PipelineStats) -> Iterator[tuple[VideoFrame, PoseFrame]]:
+def _frames(frames: Iterable[VideoFrame], stats: PipelineStats) -> Iterator[VideoFrame]:
+    """The source's frames, timing how long the inference thread waited for each."""
     it = iter(frames)
     while True:
         t0 = time.perf_counter()
         vf = next(it, None)
-        t1 = time.perf_counter()
-        stats.starved_s += t1 - t0
+        stats.starved_s += time.perf_counter() - t0
         if vf is None:
             return
         stats.frames += 1
+        yield vf
+
+
+def _with_luma(pose: PoseFrame, vf: VideoFrame) -> PoseFrame:
+    if pose.luma is None and vf.luma is not None:
+        return dataclasses.replace(pose, luma=vf.luma)
+    return pose
+
+
+def _image_of(vf: VideoFrame, estimator: Estimator | None) -> np.ndarray:
+    if vf.image_bgr is None:
+        raise ValueError(f"frame {vf.index} has neither an image nor a pose")
+    if estimator is None:
+        raise ValueError("this source has images: pose_stream needs an estimator")
+    return vf.image_bgr
+
+
+def _infer(frames: Iterable[VideoFrame], estimator: Estimator | None,
+           stats: PipelineStats) -> Iterator[tuple[VideoFrame, PoseFrame]]:
+    for vf in _frames(frames, stats):
         if vf.pose is not None:
             yield vf, vf.pose
             continue
-        if vf.image_bgr is None:
-            raise ValueError(f"frame {vf.index} has neither an image nor a pose")
-        if estimator is None:
-            raise ValueError("this source has images: pose_stream needs an estimator")
-        pose = estimator.process(vf.image_bgr, vf.t_s, vf.index, vf.luma)
-        stats.inference_s += time.perf_counter() - t1
-        if pose.luma is None and vf.luma is not None:
-            pose = dataclasses.replace(pose, luma=vf.luma)
-        yield vf, pose
+        image = _image_of(vf, estimator)
+        t0 = time.perf_counter()
+        pose = estimator.process(image, vf.t_s, vf.index, vf.luma)  # type: ignore[union-attr]
+        stats.inference_s += time.perf_counter() - t0
+        yield vf, _with_luma(pose, vf)
+
+
+def _infer_pipelined(frames: Iterable[VideoFrame], estimator: PipelinedEstimator,
+                     stats: PipelineStats) -> Iterator[tuple[VideoFrame, PoseFrame]]:
+    """Like _infer, but with the estimator's slots kept full: the next frame is already
+    waiting when the model finishes one."""
+    waiting: deque[VideoFrame] = deque()
+
+    def collect() -> tuple[VideoFrame, PoseFrame]:
+        t0 = time.perf_counter()
+        pose = estimator.collect()
+        stats.inference_s += time.perf_counter() - t0
+        vf = waiting.popleft()
+        return vf, _with_luma(pose, vf)
+
+    error: Exception | None = None
+    try:
+        for vf in _frames(frames, stats):
+            t0 = time.perf_counter()
+            estimator.submit(_image_of(vf, estimator), vf.t_s, vf.index, vf.luma)
+            stats.inference_s += time.perf_counter() - t0
+            waiting.append(vf)
+            if len(waiting) >= estimator.slots:
+                yield collect()
+    except Exception as exc:  # noqa: BLE001 - raised below, after the frames already sent
+        error = exc  # e.g. a truncated file: what the model already has still comes out first
+    while waiting:
+        yield collect()
+    if error is not None:
+        raise error
 
 
 def pose_stream(source: Iterable[VideoFrame], estimator: Estimator | None, smoother: Smoother | None = None,
@@ -106,7 +164,13 @@ def pose_stream(source: Iterable[VideoFrame], estimator: Estimator | None, smoot
         stages: Iterator[tuple[VideoFrame, PoseFrame]] = _infer(source, None, stats)
         prefetch = None
     else:
-        prefetch = Prefetcher(lambda: _infer(source, estimator, stats), depth=ahead, name="inference")
+        if hasattr(estimator, "submit"):
+            def produce() -> Iterator[tuple[VideoFrame, PoseFrame]]:
+                return _infer_pipelined(source, estimator, stats)  # type: ignore[arg-type]
+        else:
+            def produce() -> Iterator[tuple[VideoFrame, PoseFrame]]:
+                return _infer(source, estimator, stats)
+        prefetch = Prefetcher(produce, depth=ahead, name="inference")
         stages = prefetch
     t0 = time.perf_counter()
     try:

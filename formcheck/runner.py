@@ -72,6 +72,9 @@ class SessionRequest:
     history: bool = True  # store the finished session in the user's history
     smoothing: bool = True
     max_frames: int | None = None
+    # The model in a child process of its own (see formcheck.pose.inference_process); off in
+    # a process pool, where every core already runs a file and the extra process only costs.
+    model_process: bool = True
 
 
 @dataclass
@@ -229,22 +232,25 @@ def run_frames(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, sink
     return n, detected, error
 
 
-def _stream(source: Any, model: str, smoothing: bool, stats: Any):
-    """(video frame, pose) pairs from the pipeline, the estimator, and the model label."""
+def _stream(source: Any, req: SessionRequest, stats: Any, estimator: Any = None):
+    """(video frame, pose) pairs from the pipeline, the estimator to close afterwards (None if
+    there is none, or it was the caller's), and the model label."""
     from formcheck.pipeline import pose_stream
     from formcheck.pose.smoothing import make_smoother
     from formcheck.sources import LandmarkSource
 
-    smoother = make_smoother() if smoothing else None
+    smoother = make_smoother() if req.smoothing else None
     if isinstance(source, LandmarkSource):
         if source.smoothed:
             smoother = None  # recorded poses were smoothed already: never smooth twice
         return (pose_stream(source, None, smoother=smoother, stats=stats), None,
                 source.header.model or "recording")
-    from formcheck.pose.estimator import PoseEstimator
+    owned = None
+    if estimator is None:
+        from formcheck.pose.inference_process import open_estimator
 
-    estimator = PoseEstimator(model, mode="video")
-    return pose_stream(source, estimator, smoother=smoother, stats=stats), estimator, estimator.model_name
+        estimator = owned = open_estimator(req.model, separate_process=req.model_process)
+    return pose_stream(source, estimator, smoother=smoother, stats=stats), owned, estimator.model_name
 
 
 def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, *, drill: str, model: str,
@@ -288,10 +294,11 @@ def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, 
 
 def run_session(req: SessionRequest, progress: ProgressFn | None = None,
                 on_start: Callable[[SourceInfo], None] | None = None, check: bool = True,
-                analyser: Analyser | None = None) -> SessionRun:
+                analyser: Analyser | None = None, estimator: Any = None) -> SessionRun:
     """Run one session end to end and write its outputs (see the module docstring).
 
     analyser: a ready analyser to use instead of building req.drill's from its config.
+    estimator: a loaded pose estimator to use (and leave open) instead of loading req.model.
     """
     from formcheck.pipeline import PipelineStats
     from formcheck.sources import open_source
@@ -300,20 +307,20 @@ def run_session(req: SessionRequest, progress: ProgressFn | None = None,
         analyser = build_analyser(req.drill, req.side, req.variant, req.config, req.preset)
     name = Path(str(req.source)).name
     source = open_source(req.source, max_frames=req.max_frames)
-    estimator = stream = None
+    owned = stream = None
     stats = PipelineStats()
     try:
         if on_start is not None:
             on_start(source.info)
-        stream, estimator, model_name = _stream(source, req.model, req.smoothing, stats)
+        stream, owned, model_name = _stream(source, req, stats, estimator)
         run = analyse_stream(stream, analyser, drill=req.drill, model=model_name, info=lambda: source.info,
                              video=req.outputs.video, thumbnails=req.outputs.html is not None,
                              progress=progress, name=name)
     finally:
         if stream is not None:
             stream.close()  # stops the inference thread before its model is closed under it
-        if estimator is not None:
-            estimator.close()
+        if owned is not None:
+            owned.close()
         source.close()
     run.result.source = source.info  # the file source corrects frames/duration once decoded
     run.pipeline = stats

@@ -9,6 +9,7 @@ or a pattern with `{stem}` (`--html out/{stem}-report.html`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -410,7 +411,9 @@ def _run_pool(reqs: list[SessionRequest], err: Console, show_progress: bool, job
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(q,)) as pool:
-            futures = {pool.submit(_pool_job, i, r): i for i, r in enumerate(reqs)}
+            # Each worker keeps its model in-process: the cores are busy with files already.
+            futures = {pool.submit(_pool_job, i, dataclasses.replace(r, model_process=False)): i
+                       for i, r in enumerate(reqs)}
             pending = set(futures)
             try:
                 while pending:

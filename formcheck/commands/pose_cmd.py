@@ -148,7 +148,7 @@ def pose_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Find the pose in every frame and save it as a landmark recording (and overlay video)."""
-    from formcheck.pose.estimator import PoseEstimator  # loads mediapipe: only when needed
+    from formcheck.pose.inference_process import open_estimator
 
     if out is None:
         stem = "camera" if source_spec.isdigit() else Path(source_spec).stem
@@ -163,7 +163,7 @@ def pose_command(
             estimator, label = None, source.header.model or "unknown"
         else:
             single_photo = isinstance(source, ImageFolderSource) and len(source.files) == 1
-            estimator = PoseEstimator(model, mode="image" if single_photo else "video")
+            estimator = open_estimator(model, mode="image" if single_photo else "video")
             label = estimator.model_name
         smoother = make_smoother() if smooth else None
         bar = None if quiet else _ProgressBar(source.info.frames or None)

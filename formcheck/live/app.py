@@ -93,9 +93,11 @@ def _model_of(source: Source, model: str) -> tuple[object | None, str]:
     inner = getattr(source, "_inner", source)
     if isinstance(inner, LandmarkSource):
         return None, inner.header.model or "recording"
-    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.pose.inference_process import open_estimator
 
-    est = PoseEstimator(model, mode="video")
+    # In a process of its own, the model never waits for the GIL while this process draws the
+    # overlay and runs the analyser (see formcheck.pose.inference_process).
+    est = open_estimator(model, mode="video")
     return est, est.model_name
 
 
