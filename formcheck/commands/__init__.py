@@ -1,8 +1,10 @@
 """CLI commands, one module each; each module adds its command(s) to formcheck.cli.app.
 
-Add a new command module to the import list below.
+Add a new command module to the import list below. The order is the order `formcheck --help`
+lists the commands in, so it is kept by hand.
 """
 
+# ruff: noqa: I001
 from formcheck.commands import drills_cmd  # noqa: F401
 from formcheck.commands import pose_cmd  # noqa: F401
 from formcheck.commands import models_cmd  # noqa: F401
