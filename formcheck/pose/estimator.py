@@ -193,19 +193,22 @@ def _capture_into(saved: int, lines: list[str]) -> Iterator[None]:
                 log.debug("mediapipe: %s", line)
 
 
-def _to_rgb(image: np.ndarray) -> np.ndarray:
+def to_rgb(image: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """A grey, BGR or BGRA uint8 frame as RGB (into `dst` when given: HxWx3 uint8)."""
     import cv2
 
     img = np.asarray(image)
     if img.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got {img.dtype}")
     if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    if img.ndim == 3 and img.shape[2] == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
-    if img.ndim == 3 and img.shape[2] == 3:
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {img.shape}")
+        code = cv2.COLOR_GRAY2RGB
+    elif img.ndim == 3 and img.shape[2] == 4:
+        code = cv2.COLOR_BGRA2RGB
+    elif img.ndim == 3 and img.shape[2] == 3:
+        code = cv2.COLOR_BGR2RGB
+    else:
+        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {img.shape}")
+    return cv2.cvtColor(img, code) if dst is None else cv2.cvtColor(img, code, dst=dst)
 
 
 class PoseEstimator:
@@ -292,14 +295,18 @@ class PoseEstimator:
     def process(self, image_bgr: np.ndarray, t_s: float, index: int = -1,
                 luma: float | None = None) -> PoseFrame:
         """Find the analysed person in one frame. t_s is kept as given in the PoseFrame."""
-        import mediapipe as mp
-
         if image_bgr is None:
             raise ValueError("PoseEstimator.process needs an image")
-        height, width = image_bgr.shape[:2]
         if luma is None:
             luma = frame_luma(image_bgr)
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(_to_rgb(image_bgr)))
+        return self.process_rgb(to_rgb(image_bgr), t_s, index, luma)
+
+    def process_rgb(self, image_rgb: np.ndarray, t_s: float, index: int, luma: float | None) -> PoseFrame:
+        """process() for a frame already converted to RGB (HxWx3 uint8), the model's own order."""
+        import mediapipe as mp
+
+        height, width = image_rgb.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb))
         capture = _native_stderr_to_log() if self._quiet_next_frame else contextlib.nullcontext()
         with capture:
             if self.mode == "image":

@@ -23,16 +23,14 @@ from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import numpy as np
 
 from formcheck.errors import FormcheckError, ModelError
+from formcheck.pose.estimator import PoseEstimator, frame_luma, to_rgb  # mediapipe loads with a model
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.models import DEFAULT_MODEL
-
-if TYPE_CHECKING:
-    from formcheck.pose.estimator import PoseEstimator
 
 # Frames in flight: one being inferred, one waiting. More would only add memory and latency.
 SLOTS = 2
@@ -80,17 +78,22 @@ class ProcessPoseEstimator:
             raise RuntimeError("ProcessPoseEstimator is closed")
         if len(self._in_flight) >= SLOTS:
             raise RuntimeError(f"at most {SLOTS} frames in flight: collect() one first")
-        image = np.ascontiguousarray(image_bgr)
+        image = np.asarray(image_bgr)
         if image.dtype != np.uint8:
             raise ValueError(f"expected a uint8 image, got {image.dtype}")
-        self._ensure_slots(image.shape)
+        if luma is None:
+            luma = frame_luma(image)
+        shape = (*image.shape[:2], 3)
+        self._ensure_slots(shape)
         assert self._shm is not None
         slot = self._next_slot
         self._next_slot = (slot + 1) % SLOTS
-        view = np.ndarray(image.shape, np.uint8, buffer=self._shm.buf, offset=slot * image.nbytes)
-        view[...] = image
+        offset = slot * int(np.prod(shape))
+        # Converted to the model's RGB on the way into shared memory: one pass over the pixels
+        # does the copy and the conversion, and the child starts inference at once.
+        to_rgb(image, dst=np.ndarray(shape, np.uint8, buffer=self._shm.buf, offset=offset))
         try:
-            self._conn.send(("frame", self._shm.name, image.shape, slot * image.nbytes, t_s, index, luma))
+            self._conn.send(("frame", self._shm.name, shape, offset, t_s, index, luma))
         except OSError as exc:  # a broken pipe: the child is gone
             raise self._died() from exc
         self._in_flight.append(slot)
@@ -165,8 +168,6 @@ def open_estimator(model: str | Path = DEFAULT_MODEL, mode: str = "video", *, se
     (separate_process=False, e.g. inside a worker of a process pool) in this one."""
     if separate_process:
         return ProcessPoseEstimator(model, mode, **kwargs)
-    from formcheck.pose.estimator import PoseEstimator
-
     return PoseEstimator(model, mode, **kwargs)
 
 
@@ -194,8 +195,6 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
     # Ctrl-C reaches the whole process group: the parent decides when to stop (and saves what
     # was measured); the child just finishes its frame and waits to be told.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from formcheck.pose.estimator import PoseEstimator
-
     try:
         estimator = PoseEstimator(model, mode, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every load failure goes back to the parent
@@ -225,9 +224,9 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
         estimator.close()
 
 
-def _infer(estimator: Any, shm: SharedMemory, shape: tuple[int, ...], offset: int, t_s: float,
+def _infer(estimator: PoseEstimator, shm: SharedMemory, shape: tuple[int, ...], offset: int, t_s: float,
            index: int, luma: float | None) -> PoseFrame:
     # The view into shared memory lives only in this call: a view still alive would stop
     # the block from being closed.
-    image = np.ndarray(shape, np.uint8, buffer=shm.buf, offset=offset)
-    return estimator.process(image, t_s, index, luma)
+    image_rgb = np.ndarray(shape, np.uint8, buffer=shm.buf, offset=offset)
+    return estimator.process_rgb(image_rgb, t_s, index, luma)
