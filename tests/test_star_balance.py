@@ -317,3 +317,40 @@ def test_foot_beside_offset_fades_as_the_foot_moves_out():
     far = 100.0 + (c.beside_pct + c.offset_fade_pct + 5) / 100.0 * leg
     assert an._beside_weight(feet_at(far), "left", leg, False) == 0.0
     assert an._beside_weight(None, "left", leg, False) == 0.0
+
+
+@pytest.mark.parametrize(("azimuth", "stance", "seed"), [(20.0, "left", 26), (-20.0, "right", 5)])
+def test_camera_turned_off_square_reads_forward_bends_as_no_fault(azimuth, stance, seed):
+    """With the camera 20 deg round, the hip hinge of a posterior reach and the bending stance
+    knee slide sideways in the image; the body's turn, read from the feet in the two-leg
+    stance, takes them out. Without the correction (a huge dead band) they read as faults."""
+    from formcheck.drills.star_balance import StarBalanceConfig
+    from formcheck.synth import CameraSpec
+
+    clip = cached(f"turned{azimuth}", side=stance, seed=seed, camera=CameraSpec(azimuth_deg=azimuth))
+    an = run(clip.frames)
+    assert abs(abs(an.base.fwd_x) - math.sin(math.radians(abs(azimuth)))) < 0.06
+    assert faults(an) == []
+    got = np.array([v for v in _trunk_values(clip.frames)], float)
+    truth = np.asarray(clip.truth.values["trunk_lean_abs_deg"], float)
+    ok = np.isfinite(got) & np.isfinite(truth)
+    assert ok.sum() > 100 and np.mean(np.abs(got[ok] - truth[ok])) < 2.0
+    uncorrected = run(clip.frames, config=StarBalanceConfig(yaw_deadband_deg=90.0))
+    assert {e.code for e in faults(uncorrected)} >= {"trunk_lean", "knee_valgus"}
+
+
+def test_camera_turned_still_sees_a_trunk_lean():
+    from formcheck.synth import CameraSpec
+
+    clip = clip_of(side="left", seed=26, camera=CameraSpec(azimuth_deg=20.0), faults=[Fault("trunk_lean", 8.0, 10.0)])
+    an = run(clip.frames)
+    assert [e.code for e in faults(an)] == ["trunk_lean"]
+
+
+def _trunk_values(frames) -> list[float]:
+    an = StarBalanceAnalyser()
+    out = []
+    for f in frames:
+        an.update(f)
+        out.append(an.values().get("trunk_lean_abs_deg", float("nan")))
+    return out

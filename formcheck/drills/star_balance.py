@@ -21,9 +21,23 @@ camera hides the stance foot; the model then often puts the wrong foot in front)
   camera sees best: the angle is good to 1-2 deg while the pelvis faces the camera. It is a
   projection: when the pelvis turns (posterior reaches rotate it 20-30 deg) the hip line
   foreshortens and the projected slope grows by about 1/cos(turn); forward tilt is unseen.
-  A short median removes the model's 1-2 px hip jitter.
+  A short median removes the model's 1-2 px hip jitter. Through the pose model the hip
+  points show only part of a drop: on rendered bodies with a known 8 deg drop the hip line
+  reads 3-5 deg (the model places each hip point from its thigh, which moves less than the
+  pelvis), so a drop is flagged only once it is clearly past normal
+  sway, and one front camera may miss true drops of 10 deg and less. The threshold is not
+  lowered to compensate: on clean single-leg stances the model's reading reaches 3-5 deg.
+- The body turned from the camera: people rarely stand square to a laptop. In the two-leg
+  stance the feet's mean heel-to-toe image slant over a foot length (`foot_per_leg`)
+  gives sin(yaw) (toe-out cancels between the feet). Turned by yaw, anything that moves
+  forward slides sideways in the image by sin(yaw) times the move: the trunk's hip hinge
+  in a posterior reach and the stance knee bending forward read as a sideways lean and as
+  valgus (or hide one). The forward part comes from the segment's foreshortening against
+  its upright length (trunk, thigh, shank) and is taken out, the rest scaled by 1/cos(yaw).
+  The model foreshortens a deeply bent knee less than it bends, so with the camera 20 deg
+  round a valgus collapse at 60-70 deg of knee bend is still under-read.
 - Trunk lean (deg): shoulder-midpoint over hip-midpoint against vertical, minus the two-leg
-  baseline; only the sideways (frontal-plane) lean is visible.
+  baseline, in the body's frontal plane (see the body turned, above).
 - Stance-knee valgus (deg): the frontal-plane projection angle (FPPA) of hip-knee-ankle,
   positive when the knee falls inside the hip-ankle line, beyond the standing baseline,
   read where it means something: a bending knee normally drifts out over turned-out toes
@@ -165,6 +179,13 @@ class StarBalanceConfig(DrillConfig):
     camera_height_legs: float = threshold(
         1.1, "The camera's height above the floor in leg lengths (a laptop on a table, about "
              "hip height): how much nearer floor points drop in the image.")
+    foot_per_leg: float = threshold(
+        0.31, "Heel-to-toe length over hip-to-ankle length (anthropometric tables: foot ~15 % of "
+              "stature, hip joint to ankle ~49 %): turns the feet's sideways image lean into the "
+              "body's turn from the camera.")
+    yaw_deadband_deg: float = threshold(
+        5.0, "A body turned less than this from the camera counts as square: two feet turned out "
+             "by a few degrees more on one side make a square stance read that much off.")
     baseline_s: float = threshold(
         0.5, "Two-leg stance this long gives the level baseline (hip line, trunk, knees).")
     smooth_s: float = threshold(
@@ -180,6 +201,13 @@ class Baseline:
     trunk_tilt: float = 0.0  # shoulder-mid over hip-mid from vertical, + toward image right
     fppa: dict[str, float] = field(default_factory=lambda: {"left": 0.0, "right": 0.0})
     home: dict[str, np.ndarray] = field(default_factory=dict)  # side -> foot tip (x, y) image
+    # The body's turn from the camera: image x per unit of forward (sagittal) displacement,
+    # sin(yaw) signed, 0 when square on; and the segment lengths (image px) the upright
+    # stance shows, whose foreshortening tells how far a segment tips forward.
+    fwd_x: float = 0.0
+    trunk_len: float = float("nan")
+    thigh: dict[str, float] = field(default_factory=lambda: {"left": float("nan"), "right": float("nan")})
+    shank: dict[str, float] = field(default_factory=lambda: {"left": float("nan"), "right": float("nan")})
     measured: bool = False
 
 
@@ -266,6 +294,65 @@ def trunk_tilt(image: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(d[0], -d[1])))
 
 
+def body_forward_x(image: np.ndarray, leg: float, foot_per_leg: float) -> float:
+    """How far the body's forward direction leans sideways in the image: the two feet's mean
+    heel-to-toe image x over a foot length (`foot_per_leg` legs), i.e. sin(yaw), signed as
+    image x per unit of forward displacement. Toe-out cancels between the feet; the
+    foot's own pitch toward the camera does not enter (it moves the toe down, not across)."""
+    dx = [image[side_lm(s, "FOOT_INDEX"), 0] - image[side_lm(s, "HEEL"), 0] for s in SIDES]
+    v = float(np.mean(dx)) / (foot_per_leg * leg)
+    return float(np.clip(v, -0.7, 0.7)) if math.isfinite(v) else float("nan")
+
+
+def _out_of_plane(d: np.ndarray, length0: float) -> float:
+    """The length of a segment that the image no longer shows (it points toward or away
+    from the camera), from its upright image length: sqrt(L0^2 - |d|^2)."""
+    if not math.isfinite(length0):
+        return 0.0
+    return math.sqrt(max(0.0, length0 * length0 - float(d @ d)))
+
+
+def trunk_tilt_frontal(image: np.ndarray, fwd_x: float = 0.0, trunk_len: float = float("nan")) -> float:
+    """Sideways trunk lean in the body's own frontal plane, degrees, + toward image right.
+    With the body turned from the camera (fwd_x = sin(yaw) != 0) a forward bend of the trunk
+    (the hip hinge of a posterior reach) slides the shoulders sideways in the image by
+    fwd_x times the forward reach of the trunk, which the trunk's foreshortening against its
+    upright length shows (a trunk bent forward is assumed: balancing on one leg the trunk
+    hinges forward, not back). That part is taken out and the rest scaled by 1/cos(yaw)."""
+    top = _mid(image[LM.LEFT_SHOULDER, :2], image[LM.RIGHT_SHOULDER, :2])
+    d = top - _mid(image[LM.LEFT_HIP, :2], image[LM.RIGHT_HIP, :2])
+    if fwd_x == 0.0:
+        return float(np.degrees(np.arctan2(d[0], -d[1])))
+    lateral = (d[0] - fwd_x * _out_of_plane(d, trunk_len)) / math.sqrt(1.0 - fwd_x * fwd_x)
+    return float(np.degrees(np.arctan2(lateral, -d[1])))
+
+
+def knee_frontal(image: np.ndarray, side: str, fwd_x: float, thigh0: float, shank0: float) -> np.ndarray:
+    """Image landmarks with the knee's sagittal bend taken out of its x position, for the
+    frontal-plane angle of a body turned from the camera: a knee bending forward shows as a
+    knee moving sideways by fwd_x times its forward offset from the hip-ankle line. The
+    offset comes from how much the thigh and the shank look shorter than upright (knee
+    ahead of both the hip and the ankle, as in a single-leg bend); the x positions are then
+    scaled by 1/cos(yaw) about the hip (sideways offsets look that much narrower)."""
+    if fwd_x == 0.0:
+        return image
+    hip, knee, ankle = (image[side_lm(side, p), :2] for p in ("HIP", "KNEE", "ANKLE"))
+    tf = _out_of_plane(knee - hip, thigh0)  # knee ahead of the hip
+    sf = _out_of_plane(knee - ankle, shank0)  # knee ahead of the ankle
+    th, sh = abs(float(knee[1] - hip[1])), abs(float(ankle[1] - knee[1]))
+    if not (math.isfinite(th) and math.isfinite(sh)) or th + sh <= 0:
+        return image
+    # the hip-ankle line's forward position at the knee's height, the hip at 0
+    line = th / (th + sh) * (tf - sf)
+    out = image.copy()
+    out[side_lm(side, "KNEE"), 0] = knee[0] - fwd_x * (tf - line)
+    scale = 1.0 / math.sqrt(1.0 - fwd_x * fwd_x)
+    for p in ("KNEE", "ANKLE"):
+        i = side_lm(side, p)
+        out[i, 0] = hip[0] + (out[i, 0] - hip[0]) * scale
+    return out
+
+
 @dataclass
 class _Feet:
     """One frame's feet in the image: lowest point row, tip and mid-foot, per side."""
@@ -310,7 +397,7 @@ class StarBalanceAnalyser(Analyser):
             raise InputError(f"Unknown star-balance variant '{variant}': choose y, star (star6, star8)")
         self.variant: str | None = variant
         self.base = Baseline()
-        self._base_buf: deque[tuple[float, float, float, float, float, np.ndarray, np.ndarray]] = deque()
+        self._base_buf: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self._two_leg_since: float | None = None
         on, off = cfg.min_on_s, cfg.min_off_s
         self.pelvic = FaultDetector("pelvic_drop", cfg.pelvic_drop_deg, cfg.pelvic_drop_off_deg, on, off)
@@ -390,28 +477,46 @@ class StarBalanceAnalyser(Analyser):
         arr = np.array([x for _, x in self._still])
         return bool(np.ptp(arr, axis=0).max() / leg * 100.0 < 3.0) if len(arr) >= 3 else False
 
-    def _collect_baseline(self, t: float, im: np.ndarray, feet: _Feet, both_down: bool) -> None:
+    def _collect_baseline(self, t: float, im: np.ndarray, feet: _Feet, both_down: bool, leg: float) -> None:
         if not both_down:
             self._two_leg_since = None
             self._base_buf.clear()
             return
         if self._two_leg_since is None:
             self._two_leg_since = t
-        self._base_buf.append((t, hip_tilt_lr(im), trunk_tilt(im), fppa_deg(im, "left"),
-                               fppa_deg(im, "right"), feet.tip["left"].copy(), feet.tip["right"].copy()))
+        top = _mid(im[LM.LEFT_SHOULDER, :2], im[LM.RIGHT_SHOULDER, :2])
+        trunk_d = top - _mid(im[LM.LEFT_HIP, :2], im[LM.RIGHT_HIP, :2])
+        seg = [float(np.linalg.norm(im[side_lm(s_, a), :2] - im[side_lm(s_, b), :2]))
+               for s_ in SIDES for a, b in (("HIP", "KNEE"), ("KNEE", "ANKLE"))]
+        self._base_buf.append((t, np.array([hip_tilt_lr(im), trunk_d[0], trunk_d[1], fppa_deg(im, "left"),
+                                            fppa_deg(im, "right"),
+                                            body_forward_x(im, leg, self.c.foot_per_leg), *seg]),
+                               feet.tip["left"].copy(), feet.tip["right"].copy()))
         # Keep the last 2 s of stance: the freshest baseline, robust to the camera moving.
         while self._base_buf and t - self._base_buf[0][0] > 2.0:
             self._base_buf.popleft()
         if t - self._two_leg_since >= self.c.baseline_s and len(self._base_buf) >= 3:
-            arr = np.array([b[1:5] for b in self._base_buf], float)
+            arr = np.array([b[1] for b in self._base_buf], float)
             if not np.isfinite(arr).any(axis=0).all():
                 return
             med = np.nanmedian(arr, axis=0)
-            home = {"left": np.median(np.array([b[5] for b in self._base_buf]), axis=0),
-                    "right": np.median(np.array([b[6] for b in self._base_buf]), axis=0)}
-            self.base = Baseline(hip_tilt_lr=float(med[0]), trunk_tilt=float(med[1]),
-                                 fppa={"left": float(med[2]), "right": float(med[3])}, home=home,
-                                 measured=True)
+            home = {"left": np.median(np.array([b[2] for b in self._base_buf]), axis=0),
+                    "right": np.median(np.array([b[3] for b in self._base_buf]), axis=0)}
+            fwd_x = float(med[5])
+            if abs(fwd_x) < math.sin(math.radians(self.c.yaw_deadband_deg)):
+                fwd_x = 0.0
+            cos_yaw = math.sqrt(1.0 - fwd_x * fwd_x)
+            self.base = Baseline(
+                hip_tilt_lr=float(med[0]), trunk_tilt=float(np.degrees(np.arctan2(med[1] / cos_yaw, -med[2]))),
+                fppa={"left": float(med[3]), "right": float(med[4])}, home=home, fwd_x=fwd_x,
+                trunk_len=float(np.hypot(med[1], med[2])),
+                thigh={"left": float(med[6]), "right": float(med[8])},
+                shank={"left": float(med[7]), "right": float(med[9])}, measured=True)
+
+    def _fppa(self, im: np.ndarray, side: str) -> float:
+        """FPPA of one knee in the body's frontal plane (see knee_frontal)."""
+        b = self.base
+        return fppa_deg(knee_frontal(im, side, b.fwd_x, b.thigh[side], b.shank[side]), side)
 
     # ------------------------------------------------------------------ per frame
 
@@ -456,7 +561,10 @@ class StarBalanceAnalyser(Analyser):
                 return out
             up_now = "left" if d >= self.c.lift_on_pct else "right" if d <= -self.c.lift_on_pct else None
             still = self._feet_still(t, feet, leg)
-            self._collect_baseline(t, im, feet, abs(d) < self.c.lift_off_pct and still)
+            # Level enough for the baseline: no foot raised and both still. Not the tighter
+            # `lift_off_pct`: with the body turned from the camera the nearer foot sits lower
+            # in the image by a few % of leg length.
+            self._collect_baseline(t, im, feet, abs(d) < self.c.lift_on_pct and still, leg)
             out += self._maybe_start_stance(t, up_now if abs(d) >= self.c.lift_off_pct else None, feet)
             if self.stance is None:
                 for d_ in self._fault_detectors():
@@ -506,7 +614,8 @@ class StarBalanceAnalyser(Analyser):
         drop = drop if raised == "left" else -drop
         zero = self._stance_zero(t, drop)
         drop = self._m_drop.push(t, drop - zero * self._beside_weight(feet, raised, leg, beside))
-        trunk = self._m_trunk.push(t, trunk_tilt(im) - self.base.trunk_tilt)
+        trunk = self._m_trunk.push(
+            t, trunk_tilt_frontal(im, self.base.fwd_x, self.base.trunk_len) - self.base.trunk_tilt)
         fppa = self._m_fppa.push(t, self._stance_fppa(t, im, stance, leg) - self.base.fppa[stance])
         self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
                                else nan, knee_valgus_deg=fppa)
@@ -542,13 +651,13 @@ class StarBalanceAnalyser(Analyser):
                 self._ankle_buf.append(ankle.copy())
             if self._ankle_buf and (t - self._stance_t0 >= self.c.baseline_s or self._reach is not None):
                 self._ankle_plant = np.median(np.array(self._ankle_buf), axis=0)
-            return fppa_deg(im, stance)
+            return self._fppa(im, stance)
         off = float(np.linalg.norm(ankle - self._ankle_plant)) / leg * 100.0
         if math.isfinite(off) and off < self.c.ankle_lost_pct:
-            return fppa_deg(im, stance)
+            return self._fppa(im, stance)
         fixed = im.copy()
         fixed[side_lm(stance, "ANKLE"), :2] = self._ankle_plant
-        return fppa_deg(fixed, stance)
+        return self._fppa(fixed, stance)
 
     def _stance_zero(self, t: float, drop: float) -> float:
         """The pose model reads the hip line of a person on one leg with a tilt of its own,
