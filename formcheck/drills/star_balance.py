@@ -617,18 +617,21 @@ class StarBalanceAnalyser(Analyser):
         trunk = self._m_trunk.push(
             t, trunk_tilt_frontal(im, self.base.fwd_x, self.base.trunk_len) - self.base.trunk_tilt)
         fppa = self._m_fppa.push(t, self._stance_fppa(t, im, stance, leg) - self.base.fppa[stance])
-        self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
-                               else nan, knee_valgus_deg=fppa)
         # A thigh crossing behind or in front of the stance leg drags the model's hip point
-        # with it (an apparent drop of up to 8 deg that is not there): no pelvic reading then.
+        # with it (an apparent drop of up to 8 deg that is not there): no pelvic reading then,
+        # neither judged nor shown (the figure shown is the one judged).
         if feet is None:
             crossing = True  # the raised foot unseen: where its thigh is, unknown
         else:
             med = self._medial_sign(im, stance)
             crossing = (feet.tip[raised][0] - feet.mid[stance][0]) * med / leg * 100.0 < -self.c.beside_pct
+        if crossing:
+            drop = nan
+        self.values_now.update(pelvic_drop_deg=drop, trunk_lean_abs_deg=abs(trunk) if math.isfinite(trunk)
+                               else nan, knee_valgus_deg=fppa)
         # With the raised foot down the person stands on two feet: no single-leg control to judge.
         out: list[Event] = []
-        out += self.pelvic.update(t, None if crossing or down else drop)
+        out += self.pelvic.update(t, None if crossing or down or not math.isfinite(drop) else drop)
         out += self.trunk.update(t, abs(trunk) if math.isfinite(trunk) and not down else None)
         out += self.valgus.update(t, None if down else fppa)
         for k, v in (("pelvic_drop_deg", drop), ("trunk_lean_deg", abs(trunk)), ("knee_valgus_deg", fppa)):
