@@ -11,7 +11,14 @@ import pytest
 
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.landmarks import BODY_PARTS, LM, MIRROR
-from formcheck.pose.view import missing_parts, read_view, width_ratio
+from formcheck.pose.view import (
+    SIDE_MAX_WIDTH_RATIO,
+    body_width_ratio,
+    feet_turn,
+    missing_parts,
+    read_view,
+    width_ratio,
+)
 
 
 def test_front_facing_person(pose_builder):
@@ -90,3 +97,84 @@ def test_torso_missing_gives_unknown_view(pose_builder):
     reading = read_view(dataclasses.replace(pose, image=im))
     assert reading.view == "unknown"
     assert "shoulders" in reading.missing_parts
+
+
+def _turned(pose: PoseFrame, width_scale: float, foot_dx: float, toe_out: float = 0.0) -> PoseFrame:
+    """The front pose with the shoulders and hips narrowed to `width_scale` of their width
+    and each foot's heel-to-toe vector set to (foot_dx +- toe_out, small) leg lengths."""
+    im = pose.image.copy()
+    scale = 300.0  # pose_builder's pixels per leg length
+    cx = 640.0
+    for lm in (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP):
+        im[lm, 0] = cx + width_scale * (im[lm, 0] - cx)
+    for heel, toe, sign in ((LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX, 1.0), (LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX, -1.0)):
+        im[toe, 0] = im[heel, 0] + scale * (foot_dx + sign * toe_out)
+        im[toe, 1] = im[heel, 1] + scale * 0.03
+    return dataclasses.replace(pose, image=im)
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_broad_body_standing_off_side_on_is_not_front(pose_builder, mirrored):
+    # A broad person 25 deg off side-on (65 deg from the front): the widths alone read as
+    # facing the camera (0.47 > 0.42), but both feet point across the image by ~0.8 of a
+    # foot (the pose's foot: half its 0.62 torso), which a person facing the camera never shows.
+    pose = _turned(pose_builder("front"), 0.51, 0.8 * 0.31)
+    if mirrored:
+        im = pose.image.copy()
+        im[:, 0] = 1280 - im[:, 0]
+        pose = dataclasses.replace(pose, image=im)
+    assert body_width_ratio(pose) == pytest.approx(0.51 * 1.14 / 1.24)
+    assert abs(feet_turn(pose)) == pytest.approx(0.8, abs=0.01)
+    reading = read_view(pose)
+    assert reading.view in ("side", "oblique")
+    assert reading.width_ratio <= SIDE_MAX_WIDTH_RATIO
+
+
+def test_toes_turned_out_keep_a_front_view(pose_builder):
+    # Facing the camera with the toes turned well out (each foot 0.6 of a foot length
+    # sideways, opposite ways): the feet show no turn and the widths decide alone.
+    pose = _turned(pose_builder("front"), 1.0, 0.0, toe_out=0.6 * 0.31)
+    assert feet_turn(pose) == pytest.approx(0.0, abs=1e-9)
+    reading = read_view(pose)
+    assert reading.view == "front"
+    assert reading.width_ratio == pytest.approx(body_width_ratio(pose))
+
+
+def test_half_turned_feet_leave_the_widths_alone(pose_builder):
+    # Turned ~30 deg (feet 0.3 of a foot sideways, same way): still facing the camera.
+    pose = _turned(pose_builder("front"), 0.87, 0.3 * 0.31)
+    assert read_view(pose).view == "front"
+    assert width_ratio(pose) == pytest.approx(body_width_ratio(pose))
+
+
+def test_unseen_feet_leave_the_widths_alone(pose_builder):
+    pose = _turned(pose_builder("front"), 0.51, 0.8 * 0.31)
+    vis = pose.visibility.copy()
+    vis[[LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX]] = 0.1
+    pose = dataclasses.replace(pose, visibility=vis)
+    assert math.isnan(feet_turn(pose))
+    assert width_ratio(pose) == pytest.approx(body_width_ratio(pose))
+    assert read_view(pose).view == "front"
+
+
+@pytest.mark.model
+@pytest.mark.shared_data
+def test_real_photos_side_on_and_facing(shared_data):
+    """Real people through the model: split stances side-on (one with broad-looking
+    shoulders, 0.37 torso) read side or oblique, people facing the camera read front."""
+    cv2 = pytest.importorskip("cv2")
+    from formcheck.pose.estimator import PoseEstimator
+
+    want = {
+        "fedb_soleus_stretch_standing_bentknee_0.jpg": ("side", "oblique"),
+        "fedb_calf_stretch_wall_hands_side_0.jpg": ("side", "oblique"),
+        "fedb_calf_stretch_wall_elbows_side_0.jpg": ("side", "oblique"),
+        "fedb_goblet_deep_squat_front_1.jpg": ("front",),
+        "fedb_bodyweight_squat_front_0.jpg": ("front",),
+        "fedb_lateral_cone_hops_front_1.jpg": ("front",),
+    }
+    with PoseEstimator("full", mode="image") as est:
+        for i, (name, views) in enumerate(want.items()):
+            frame = est.process(cv2.imread(str(shared_data / name)), 0.0, i)
+            assert frame.detected, name
+            assert read_view(frame).view in views, name

@@ -5,7 +5,19 @@ The view comes from how wide the shoulders and hips look against the torso's len
 in the image. Seen from the front an adult's shoulders are about 0.8 torso lengths
 wide and the hips about 0.55; side-on both shrink to under 0.25 (the body's depth).
 The ratio needs no depth estimate, which is the model's least reliable output, so it
-holds for any camera height or distance. World landmarks break ties in between.
+holds for any camera height or distance.
+
+Widths alone confuse build with turn: a broad person standing 25 deg off side-on (65 deg
+from the front) shows shoulders as wide as a slight one facing the camera half-turned
+(rendered broad actors read 0.43 there, over the front threshold). The feet tell them
+apart. Facing the camera both feet point at it: their heel-to-toe vectors have little
+sideways extent, and toes turned out point opposite ways and cancel in the mean. Side-on
+both feet point the same way along the image, by most of a foot length. So the mean
+sideways extent of the two feet, per foot length (taken from the body's proportions,
+since a foot pointing at the camera is foreshortened), measures the turn whatever the
+build, camera height, distance or mirroring; and past a clear turn it pulls the width
+ratio down toward a side-on body's. The head is no witness: people turn it to look at
+the screen by the camera, whichever way their body faces.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.geometry import distance, midpoint, torso_length_px
+from formcheck.pose.geometry import distance, leg_length_px, midpoint, torso_length_px
 from formcheck.pose.landmarks import BODY_PARTS, LM
 
 View = Literal["front", "side", "oblique", "unknown"]
@@ -25,6 +37,18 @@ View = Literal["front", "side", "oblique", "unknown"]
 # (front ~0.65) and below which they stand side-on (side ~0.15). Between: oblique.
 FRONT_MIN_WIDTH_RATIO = 0.42
 SIDE_MAX_WIDTH_RATIO = 0.25
+# The feet's mean sideways extent (heel to toe along the image's x, per foot length) from
+# which the body counts as turned away from the camera, and at which it is side-on. Facing
+# the camera it reads under 0.25 (real clips and renders: 0-0.2; 0.3 with the body turned
+# ~30 deg), side-on 0.6-0.9 (the model's heel and toe points sit inside the foot's ends).
+FEET_TURNED_MIN = 0.45
+FEET_SIDE_ON = 0.7
+# A side-on body's width ratio (its depth over its torso): where the feet pull it.
+SIDE_ON_WIDTH_RATIO = 0.2
+# Foot length (heel to toe tip) against the torso (shoulder to hip midpoints) and against
+# the leg (hip-knee-ankle) for adults: foot ~0.15 of stature, torso ~0.30, leg ~0.49.
+FOOT_PER_TORSO = 0.5
+FOOT_PER_LEG = 0.3
 # A landmark this far (share of the image size) inside the border counts as in frame;
 # the model extrapolates landmarks past the border with low visibility.
 EDGE_MARGIN = 0.0
@@ -34,12 +58,13 @@ MIN_PART_VISIBILITY = 0.5
 @dataclass(frozen=True)
 class ViewReading:
     view: View
-    width_ratio: float  # (shoulder width + hip width) / (2 * torso length), in the image
+    width_ratio: float  # (shoulder width + hip width) / (2 * torso length), feet-corrected (width_ratio)
     facing: Literal["camera", "away", "left", "right", "unknown"]
     missing_parts: tuple[str, ...]  # body parts out of frame or not seen, head to feet
 
 
-def width_ratio(frame: PoseFrame) -> float:
+def body_width_ratio(frame: PoseFrame) -> float:
+    """(shoulder width + hip width) / (2 x torso length), in the image."""
     im = frame.image
     torso = torso_length_px(im)
     if not np.isfinite(torso) or torso <= 0:
@@ -47,6 +72,42 @@ def width_ratio(frame: PoseFrame) -> float:
     sw = float(distance(im[LM.LEFT_SHOULDER], im[LM.RIGHT_SHOULDER]))
     hw = float(distance(im[LM.LEFT_HIP], im[LM.RIGHT_HIP]))
     return (sw + hw) / (2.0 * torso)
+
+
+def feet_turn(frame: PoseFrame) -> float:
+    """How far the two feet point sideways across the image: the mean of their heel-to-toe
+    x extents, signed (+ image right), per foot length. ~0 facing the camera (toes turned
+    out cancel), +-0.6-0.9 side-on. The foot's length is the larger of its image length and
+    its length from the torso and the leg (a foot pointing at the camera is foreshortened).
+    NaN unless both feet are seen."""
+    im, seen = frame.image, frame.visibility >= MIN_PART_VISIBILITY
+    torso = torso_length_px(im)
+    legs = [leg_length_px(im, s) for s in ("left", "right")]
+    body = [v for v in (FOOT_PER_TORSO * torso, FOOT_PER_LEG * np.nanmax(legs)
+                        if np.isfinite(legs).any() else float("nan")) if np.isfinite(v) and v > 0]
+    ext = []
+    for heel, toe in ((LM.LEFT_HEEL, LM.LEFT_FOOT_INDEX), (LM.RIGHT_HEEL, LM.RIGHT_FOOT_INDEX)):
+        d = im[toe, :2] - im[heel, :2]
+        if not (seen[heel] and seen[toe] and np.isfinite(d).all()):
+            return float("nan")
+        foot = max([float(np.hypot(*d)), *body])
+        if foot <= 0:
+            return float("nan")
+        ext.append(float(d[0]) / foot)
+    return 0.5 * (ext[0] + ext[1])
+
+
+def width_ratio(frame: PoseFrame) -> float:
+    """The view's ratio: the body's width ratio (body_width_ratio), pulled toward a side-on
+    body's (SIDE_ON_WIDTH_RATIO) as far as the feet show the body turned past
+    FEET_TURNED_MIN, all the way at FEET_SIDE_ON (see the module doc). The feet only ever
+    narrow it: a body that looks narrow is not made wider. Without both feet: the widths."""
+    r = body_width_ratio(frame)
+    f = abs(feet_turn(frame))
+    if not (np.isfinite(r) and np.isfinite(f)):
+        return r
+    w = min(1.0, max(0.0, (f - FEET_TURNED_MIN) / (FEET_SIDE_ON - FEET_TURNED_MIN)))
+    return (1.0 - w) * r + w * min(r, SIDE_ON_WIDTH_RATIO)
 
 
 def missing_parts(frame: PoseFrame, parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
