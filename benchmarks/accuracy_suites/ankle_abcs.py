@@ -1,4 +1,5 @@
-"""Accuracy suite: ankle ABCs, seated, filmed from the front (and once side-on).
+"""Accuracy suite: ankle ABCs, seated, filmed low and part-way round (the recommended
+set-up), and for reference whole-body from the front and side-on.
 
 Clean alphabets (a whole A-Z per foot, and shorter runs for other actors and a side-on
 camera) and one clip per fault and foot. Scored by benchmarks/accuracy.py: letters per set
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from benchmarks.accuracy_suites import Case
 from formcheck.synth import Fault, SynthSpec
+from formcheck.synth.camera import CameraSpec
 
 DRILL = "ankle-abcs"
 
@@ -31,24 +33,46 @@ def _spec(side: str, seed: int, reps: int, faults: list[Fault] | None = None, **
     return SynthSpec(DRILL, side=side, seed=seed, reps=reps, faults=faults or [], **kw)
 
 
+def low_camera(side: str, height_m: float = 0.3, round_deg: float = 45.0) -> CameraSpec:
+    """The set-up runners are told to use: the camera at about the lifted foot's height
+    (on the floor or a low step), turned `round_deg` toward the working foot's side, the
+    whole person in frame. The pose model finds a person by the face, so the head must
+    stay in frame (with it cut off the model found a pose on 1 frame in 6); from the
+    front, the foot points at the lens and its up-down turn runs along the line of sight
+    (the model read it inverted), while from part-way round it crosses the image."""
+    return CameraSpec(azimuth_deg=round_deg if side == "left" else -round_deg, height_m=height_m,
+                      margin=0.03)
+
+
 def cases(quick: bool = False) -> list[Case]:
     out: list[Case] = []
+    uv = {"letter_u": None, "letter_v": None}
     if quick:
-        out.append(Case("front-clean-left-8-s0", _spec("left", 0, 8)))
-        out.append(Case("front-clean-right-8-s1", _spec("right", 1, 8)))
-        out.append(Case("front-leg_moving-left-s2", _spec("left", 2, 6, [Fault("leg_moving", 10.0, 15.0)])))
-        out.append(Case("front-foot_down-right-s3", _spec("right", 3, 6, [Fault("foot_down", 12.0, 16.0)])))
+        out.append(Case("low-clean-left-12-s20", _spec("left", 20, 12, camera=low_camera("left")), angles=uv))
+        out.append(Case("low-clean-right-12-s21", _spec("right", 21, 12, camera=low_camera("right", 0.4, 40.0),
+                                                          height_m=1.6, build=0.85), angles=uv))
+        out.append(Case("low-leg_moving-left-s22", _spec("left", 22, 6, [Fault("leg_moving", 10.0, 15.0)],
+                                                          camera=low_camera("left"))))
+        out.append(Case("low-foot_down-right-s25", _spec("right", 25, 6, [Fault("foot_down", 12.0, 16.0)],
+                                                          camera=low_camera("right"))))
         return out
-    out.append(Case("front-clean-left-26-s0", _spec("left", 0, 26)))
-    out.append(Case("front-clean-right-26-s1", _spec("right", 1, 26)))
-    out.append(Case("front-clean-left-8-s4", _spec("left", 4, 8, height_m=1.6, build=0.85)))
-    out.append(Case("front-clean-right-8-s5", _spec("right", 5, 8, height_m=1.9)))
-    out.append(Case("side-clean-left-8-s6", _spec("left", 6, 8, view="side")))
+    # The recommended set-up: low and part-way round, clean alphabets and one clip per
+    # fault and foot, several bodies and camera placements.
+    out.append(Case("low-clean-left-12-s20", _spec("left", 20, 12, camera=low_camera("left")), angles=uv))
+    out.append(Case("low-clean-right-12-s21", _spec("right", 21, 12, camera=low_camera("right", 0.4, 40.0),
+                                                      height_m=1.6, build=0.85), angles=uv))
     for j, side in enumerate(("left", "right")):
-        out.append(Case(f"front-leg_moving-{side}-s{10 + j}",
-                        _spec(side, 10 + j, 6, [Fault("leg_moving", 10.0, 15.0)])))
-        out.append(Case(f"front-foot_down-{side}-s{12 + j}",
-                        _spec(side, 12 + j, 6, [Fault("foot_down", 12.0, 16.0)])))
+        out.append(Case(f"low-leg_moving-{side}-s{22 + j}",
+                        _spec(side, 22 + j, 6, [Fault("leg_moving", 10.0, 15.0)],
+                              camera=low_camera(side, 0.25 + 0.15 * j, 50.0 - 10 * j), height_m=1.85 - 0.2 * j)))
+        out.append(Case(f"low-foot_down-{side}-s{24 + j}",
+                        _spec(side, 24 + j, 6, [Fault("foot_down", 12.0, 16.0)], camera=low_camera(side))))
+    # Whole body from the default (higher, straight-on) camera and side-on, to know how it
+    # does there.
+    out.append(Case("front-clean-left-26-s0", _spec("left", 0, 26), angles=uv))
+    out.append(Case("front-clean-right-8-s5", _spec("right", 5, 8, height_m=1.9), angles=uv))
+    out.append(Case("side-clean-left-8-s6", _spec("left", 6, 8, view="side")))
+    out.append(Case("front-foot_down-right-s13", _spec("right", 13, 6, [Fault("foot_down", 12.0, 16.0)])))
     return out
 
 

@@ -91,6 +91,11 @@ class AnkleAbcsConfig(DrillConfig):
               "match waits to see whether the next piece completes it.")
     smooth_s: float = threshold(
         0.12, "Trace smoothing window: the foot tip is the model's least precise point.")
+    pivot_s: float = threshold(
+        0.4, "The foot tip is traced about the ankle's mean over this long (as smooth as the "
+             "toe): if the leg sways, the letter still comes out right. Longer (a median over "
+             "1.5 s, since the model's ankle follows the toe part of the way) read fewer "
+             "letters on rendered clips: the pivot then lags the leg's small shifts.")
     initial_letter_height: float = threshold(
         0.3, "Least letter height, in leg-scale units, assumed until the first letter is seen "
              "(the toe swings ~20 deg each way about the ankle).")
@@ -160,7 +165,8 @@ class AnkleAbcsAnalyser(Analyser):
         self._low = {s: TrailingWindow(0.3) for s in SIDES}
         self._scale = TrailingWindow(3.0)
         self._ankle = TrailingWindow(1.0)
-        self._ankle_ref = TrailingWindow(0.4)
+        self._ankle_ref = TrailingWindow(c.pivot_s)
+        self._uv_win = TrailingWindow(2.5)  # smoothed writer points, for letter_u/letter_v
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
         self._move_hist = TrailingWindow(8.0)
@@ -174,6 +180,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._still = TrailingWindow(c.pause_s)
         self._speeds = TrailingWindow(c.pause_s)
         self._lifted_since: float | None = None
+        self._settled = False  # the lift is over (latched until the foot goes down)
         self._other_since: float | None = None  # the other foot has been the lifted one since
         self._down_since: float | None = None
         self._anchor: np.ndarray | None = None
@@ -409,6 +416,8 @@ class AnkleAbcsAnalyser(Analyser):
             self._vals["foot_tip_speed_h_per_s"] = speed
             self._speeds.add(p.t, speed)
         p.smooth = ps
+        if self._moving:
+            self._uv_letter(p.t, ps, h)
         self._points.append(p)
         pts = self._still.values()
         centre = np.median(pts, axis=0)
@@ -439,6 +448,18 @@ class AnkleAbcsAnalyser(Analyser):
             if piece:
                 out += self._piece_done(piece)
         return out
+
+    def _uv_letter(self, t: float, ps: np.ndarray, h: float) -> None:
+        """The foot tip in letter coordinates, as the synthetic truth states them (u to the
+        writer's right, v up, in half letter heights from the middle of the letter's box):
+        the box is the 5-95 percentile range of the last seconds of trace."""
+        self._uv_win.add(t, ps)
+        if self._uv_win.covered_s() < 1.0 or not (h > 0):
+            return
+        v = self._uv_win.values()
+        centre = 0.5 * (np.percentile(v, 5, axis=0) + np.percentile(v, 95, axis=0))
+        self._vals["letter_u"] = float((ps[0] - centre[0]) / (0.5 * h))
+        self._vals["letter_v"] = float(-(ps[1] - centre[1]) / (0.5 * h))
 
     def _tracing_resumed(self, t: float) -> None:
         """The foot set off on a new piece: open the set if none is open, and confirm any
@@ -558,7 +579,7 @@ class AnkleAbcsAnalyser(Analyser):
 
     def _switch_side(self, side: str) -> None:
         self.side = side
-        for w in (self._ankle, self._ankle_ref, self._toe_z, self._scale, self._speed_win, self._speed_hist, self._still, self._speeds,
+        for w in (self._ankle, self._ankle_ref, self._toe_z, self._uv_win, self._scale, self._speed_win, self._speed_hist, self._still, self._speeds,
                   self._recent_y, *self._rest.values(), *self._now.values()):
             w.clear()
         self._points, self._moving, self._anchor, self._fragment, self._held = [], False, None, [], None
@@ -608,7 +629,7 @@ class AnkleAbcsAnalyser(Analyser):
         if up:
             if self._lifted_since is None:
                 self._lifted_since = t
-                for w in self._rest.values():  # where the leg rests now that the foot is up
+                for w in (*self._rest.values(), self._ankle_ref):  # where the leg rests now the foot is up
                     w.clear()
         else:
             if self._lifted_since is not None:
@@ -617,6 +638,7 @@ class AnkleAbcsAnalyser(Analyser):
                 self._points, self._moving = [], False
                 out += self._flush()
             self._lifted_since = None
+            self._settled = False
         if down and self._down_since is None:
             self._down_since = t
             self._down_onsets.append(t)
@@ -626,8 +648,13 @@ class AnkleAbcsAnalyser(Analyser):
         move = self._leg_movement(im, side, t, scale) if up else NAN
         self._vals["leg_movement_share"] = move
         self._move_hist.add(t, move)
-        settled = (self._lifted_since is not None and t - self._lifted_since >= self.cfg.settle_s
-                   and self._ankle_steady(scale))
+        # The ankle settling tells when the lift is over; once it has, tracing is read
+        # until the foot goes down again (the model's ankle point follows the foot tip
+        # at moments, which is no new lift).
+        self._settled = self._settled or (
+            self._lifted_since is not None and t - self._lifted_since >= self.cfg.settle_s
+            and self._ankle_steady(scale))
+        settled = self._settled
         if settled and point is not None and math.isfinite(scale) and scale > 0:
             out += self._segment(point, scale)
             if self.sets.current is not None:
@@ -709,5 +736,5 @@ class AnkleAbcsAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("leg_movement_share", "foot_clearance_share", "foot_tip_speed_h_per_s")
+        keys = ("leg_movement_share", "foot_clearance_share", "foot_tip_speed_h_per_s", "letter_u", "letter_v")
         return {k: float(self._vals.get(k, NAN)) for k in keys}
