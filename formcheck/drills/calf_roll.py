@@ -6,19 +6,27 @@ hips, and rolls the body back and forth so the roller runs along the calf. The r
 not a landmark, but it stays put on the floor while the leg slides over it, so the leg's
 own travel along the shank axis *is* the contact point's travel along the calf:
 
-- stroke signal: the mean of the hip midpoint, rolled knee and rolled ankle projected on
-  the shank axis, in calf lengths (knee-ankle distance, which side-on is in the image
-  plane), so it is independent of camera distance and of where the person sits;
+- the rolled leg: the one whose knee is the lower in the image (the other is drawn up or
+  rests on top), found by position each frame, so the model's side-on label swaps of the
+  two legs do not move it; its side is voted over 2 s and fixed for the set;
+- stroke signal: the hip midpoint (the same whichever leg the model calls left, and the
+  steadiest body point through the model: the knee and ankle on the roller are partly
+  hidden by it and jump) projected on the leg's axis (hips to the rolled knee: the leg
+  lies straight), in calf lengths. The calf length is taken as the thigh's (equal in
+  adults), which the model measures far more steadily than the shank, so the signal is
+  independent of camera distance, camera angle and of where the person sits;
 - strokes: turning points of that signal confirmed with hysteresis (it must come back by
   `stroke_hysteresis_calf` before a turn counts, so model jitter never counts a stroke).
   A *pass* runs from one turning point to the next (one way along the calf); a *stroke*
   is one there-and-back cycle (two passes), counted when it completes;
 - stroke length: a pass's travel as a share of calf length (the roller should cover most
   of the calf: short passes roll one spot); tempo in strokes per minute;
-- speed: a pass's travel over its duration, in calf lengths per second (`too_fast`);
+- speed: a pass's travel over its duration, in calf lengths per second; `too_fast` when
+  faster than an absolute limit or than twice the person's own pace in this set (the
+  model's length scale errs by up to ~1.4x, which cancels against their own passes);
 - leg rotation: turning the leg in and out turns the foot about the shank. Side-on that
   shows in the image as a change of the foot's shape against the shin: the heel-to-toe
-  vector, in the shank's own frame (along it, across it) and in calf lengths, moves as the
+  vector, in the leg's frame (along it, across it) and in calf lengths, moves as the
   foot turns (the relaxed foot points away from the shin, so turning it swings the toes).
   The model's relative depth of the toes, which would show the turn directly, did not
   follow it at all on rendered clips (r = 0.08); the foot's angle alone flattens out at
@@ -26,8 +34,9 @@ own travel along the shank axis *is* the contact point's travel along the calf:
   fires when it has stayed within a band for `no_rotation_s` of rolling, reported from the
   moment it settled. The band is a share of the set's own swing, since how far the foot
   appears to swing depends on the camera's angle;
-- hips lifted: the hips' height against the rolled leg's ankle, in calf lengths. The leg
-  lies across the roller (its axis ~20 cm up); sitting on the floor the hip joint is ~10 cm
+- hips lifted: the hips' height against the rolled leg's ankle, in calf lengths (the
+  ankle found where the straight leg puts it, not by its label; unread when the model has
+  lost it). The leg lies across the roller (its axis ~20 cm up); sitting on the floor the hip joint is ~10 cm
   up, a quarter of a calf length *below* the leg, while lifted hips are level with it or
   above. Measured against the person's own leg, this needs no floor line (the hands, the
   obvious floor marks, are often hidden behind the body or lost by the model). A camera
@@ -54,7 +63,7 @@ from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracke
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
-from formcheck.pose.geometry import flexion_deg, tilt_from_horizontal_deg
+from formcheck.pose.geometry import tilt_from_horizontal_deg
 from formcheck.pose.landmarks import LM, SIDES, side_lm
 
 NAN = float("nan")
@@ -74,10 +83,19 @@ class CalfRollConfig(DrillConfig):
     short_stroke_off_share: float = threshold(
         0.50, "A short-stroke cue clears once passes cover this share again (hysteresis).", -1)
     too_fast_calf_per_s: float = threshold(
-        0.45, "Passes faster than this many calf lengths per second (~16 cm/s on an adult calf, "
-              "a full pass in under ~1.5 s) are too quick for the tissue to release: roll slowly.", 1)
-    too_fast_off_calf_per_s: float = threshold(
-        0.35, "The too-fast cue clears once passes are slower than this (hysteresis).", 1)
+        1.0, "Passes faster than this many calf lengths per second (~40 cm/s on an adult calf: the "
+             "whole calf in under a second) are flicks, too quick for the tissue to release, "
+             "whatever the person's own pace; a slow roll takes 2 s or more a pass (~0.35). Set "
+             "well above that because through the pose model a pass reads up to ~1.4x its true "
+             "length (the length scale, the model's thigh, reads short on a seated body).", 1)
+    too_fast_rel: float = threshold(
+        2.0, "...or this many times the person's own pace in this set (the median speed of their "
+             "earlier passes that were not too fast): measured on the same body and camera, the "
+             "scale error cancels. A steady roller's passes vary by ~1.4x.", 1)
+    too_fast_floor_calf_per_s: float = threshold(
+        0.45, "...but never slower than this (~20 cm/s): doubling a very slow pace is still slow.", 1)
+    too_fast_off_share: float = threshold(
+        0.8, "The too-fast cue clears once passes are below this share of the limit (hysteresis).", -1)
     foot_turn_calf: float = threshold(
         0.12, "Turning the leg +-25 deg (enough to reach the inner and outer calf) changes the "
               "foot's image shape against the shin by 0.15-0.35 calf lengths: a change of this "
@@ -95,6 +113,11 @@ class CalfRollConfig(DrillConfig):
     hips_down_calf: float = threshold(
         0.05, "...and not clearly above the rolled ankle (calf lengths): the person's own level "
               "alone would flag any dip of hips held high.", -1)
+    ankle_gate_calf: float = threshold(
+        0.4, "An ankle reading further than this (calf lengths) from where the straight rolled "
+             "leg puts it (a shank beyond the knee, in line with the hips) is the model losing the "
+             "ankle on the roller, not the leg: the hips' height is not read from it. The knee's "
+             "6-10 deg of bend moves the true ankle ~0.15 off that line.")
     hips_up_margin_calf: float = threshold(
         0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
     rolling_speed_calf_per_s: float = threshold(
@@ -111,12 +134,11 @@ class CalfRollConfig(DrillConfig):
               "rested; the clock is then backdated to when it set off.")
     set_rest_s: float = threshold(
         4.0, "This long without rolling ends the set (a rest, or changing legs).")
-    max_knee_flexion_deg: float = threshold(
-        45.0, "The rolled leg lies nearly straight over the roller; a knee bent more than this is "
-              "off it (changing legs, sitting up) and its movement is no stroke.")
-    max_shank_tilt_deg: float = threshold(
-        45.0, "The rolled shank lies roughly along the floor; steeper, the person is not on the "
-              "roller (sitting up, standing) and nothing is counted.")
+    max_leg_tilt_deg: float = threshold(
+        45.0, "The rolled leg (hips to its knee) lies roughly along the floor; steeper, the person "
+              "is not on the roller (sitting up with the knees drawn up, standing) and nothing is "
+              "counted. The knee's bend is not used: the ankle on the roller is the model's least "
+              "reliable point side-on.")
 
 
 @dataclass
@@ -221,18 +243,21 @@ class CalfRollAnalyser(Analyser):
         big = 1e9  # per-pass detectors are fed once a pass: no gap rule
         self.short = FaultDetector("short_stroke", on=c.short_stroke_share, off=c.short_stroke_off_share,
                                    below=True, min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
-        self.fast = _Backdated("too_fast", on=c.too_fast_calf_per_s, off=c.too_fast_off_calf_per_s,
+        # fed each pass's speed as a share of the too-fast limit (see _fast_limit)
+        self.fast = _Backdated("too_fast", on=1.0, off=c.too_fast_off_share,
                                   min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         # fed the foot's swing over the last no_rotation_s as a share of the band
         self.no_rot = _Backdated("no_rotation", on=1.0, off=1.3, below=True,
                                  min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
+        # The hips dropping fast is when the model most often loses the body for a moment
+        # (about a second on rendered clips): that gap does not end the spell.
         self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
-                                  below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=1.0)
+                                  below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s,
+                                  max_gap_s=c.rolling_grace_s + 0.5)
         self.side: str | None = side
         self._side_votes = TrailingWindow(2.0)
         self._axis = TrailingWindow(5.0)
         self._calf = TrailingWindow(5.0)
-        self._thigh = TrailingWindow(5.0)
         self._s_raw = TrailingWindow(0.2)
         self._s_hist = TrailingWindow(0.5)
         self._s_long = TrailingWindow(3.0)
@@ -241,6 +266,8 @@ class CalfRollAnalyser(Analyser):
         self._rot_hist: list[tuple[float, float]] = []
         self._speed_hist: list[tuple[float, float]] = []  # (t, along-axis speed) this set
         self._prev_fast = False
+        self._judged: list[_Pass] = []  # this set's passes judged for speed
+        self._limit_at: dict[int, float] = {}  # id(pass) -> the too-fast limit it was judged by
         self._max_swing: float | None = None
         self._last_moving_t: float | None = None
         self._last_rolling_t: float | None = None
@@ -249,7 +276,6 @@ class CalfRollAnalyser(Analyser):
         self._unsteady = False
         self._unsteady_until = -math.inf
         self._pending_hips: list[Event] = []  # hips_down spells waiting for a stroke after them
-        self._leg_prev: np.ndarray | None = None  # the rolled leg's knee and ankle, last frame
         self._passes: list[_Pass] = []
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
@@ -259,72 +285,87 @@ class CalfRollAnalyser(Analyser):
     # ------------------------------------------------------------------ measurement
 
     def _pick_side(self, im: np.ndarray, seen: np.ndarray) -> str | None:
-        """The rolled leg: of the legs lying straight along the floor, the lower one (a
-        crossed-over leg rests on top of it, a bent free leg is not straight)."""
+        """The rolled leg: the one whose knee is the lower (see _rolled_knee), by a vote
+        over the last 2 s so that the model's brief label swaps do not change it."""
         if self.side_hint in SIDES:
             return self.side_hint
-        scores = {}
-        for s in SIDES:
-            hip, knee, ankle = (int(side_lm(s, p)) for p in ("HIP", "KNEE", "ANKLE"))
-            if not seen[[hip, knee, ankle]].all():
-                continue
-            flex = float(flexion_deg(im[hip], im[knee], im[ankle]))
-            scores[s] = (flex < 40.0, float(im[ankle, 1]))
-        if not scores:
+        if not seen[[LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_HIP, LM.RIGHT_HIP]].all():
             return None
-        best = max(scores, key=lambda s: scores[s])
-        self._side_votes.add(self.last_t or 0.0, 1.0 if best == "left" else 0.0)
+        _, label = self._rolled_knee(im)
+        self._side_votes.add(self.last_t or 0.0, 1.0 if label == "left" else 0.0)
         if self.sets.current is not None and self.side is not None:
             return self.side  # the rolled leg does not change within a set
         return "left" if float(self._side_votes.mean()[0]) >= 0.5 else "right"
 
-    def _foot_shape(self, im: np.ndarray, side: str) -> np.ndarray:
-        """The heel-to-toe vector in the shank's frame (along, across), in calf lengths."""
-        knee, ankle, heel, toe = (im[side_lm(side, p), :2] for p in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX"))
-        a = ankle - knee
-        calf = float(np.linalg.norm(a))
+    @staticmethod
+    def _foot_shape(im: np.ndarray, side: str, axis: np.ndarray | None) -> np.ndarray:
+        """The heel-to-toe vector in the leg's frame (along, across), in the leg axis' units
+        (the caller scales it): the leg's axis is the steady hip-to-knee one, not the
+        shank's, whose ankle end jumps."""
+        heel, toe = (im[side_lm(side, p), :2] for p in ("HEEL", "FOOT_INDEX"))
         f = toe - heel
-        if not (np.isfinite(f).all() and np.isfinite(a).all()) or calf <= 0:
+        if axis is None or not np.isfinite(f).all():
             return np.array([NAN, NAN])
-        a = a / calf
-        return np.array([f @ a, f @ np.array([-a[1], a[0]])]) / calf
+        return np.array([f @ axis, f @ np.array([-axis[1], axis[0]])])
 
-    def _tracked_leg(self, im: np.ndarray, side: str) -> str:
-        """Which labelled leg is the rolled one in this frame. Side-on, the pose model now
-        and then swaps the labels of the two legs for a few frames; the rolled leg is the
-        one whose knee and ankle are where the rolled leg's were, whatever its label."""
-        prev = self._leg_prev
-        cur = {s: im[[side_lm(s, "KNEE"), side_lm(s, "ANKLE")], :2] for s in SIDES}
-        if prev is None or not all(np.isfinite(cur[s]).all() for s in SIDES):
-            pick = side
-        else:
-            pick = min(SIDES, key=lambda s: float(np.linalg.norm(cur[s] - prev, axis=1).sum()))
-        if np.isfinite(cur[pick]).all():
-            self._leg_prev = cur[pick]
-        return pick
+    @staticmethod
+    def _rolled_knee(im: np.ndarray) -> tuple[np.ndarray, str]:
+        """The rolled leg's knee, found by where it is rather than by its label: the rolled
+        leg lies across the roller while the other knee is drawn up (or rests on top of it),
+        so the rolled knee is the lower one in the image. Side-on the model now and then
+        swaps the labels of the two legs; the lower knee is the rolled one either way.
+        Returns the knee and the label it carries in this frame."""
+        lk, rk = im[LM.LEFT_KNEE], im[LM.RIGHT_KNEE]
+        if not np.isfinite(rk[:2]).all() or (np.isfinite(lk[:2]).all() and lk[1] >= rk[1]):
+            return lk, "left"
+        return rk, "right"
+
+    @staticmethod
+    def _rolled_ankle(im: np.ndarray, hip_mid: np.ndarray, knee: np.ndarray, gate: float) -> np.ndarray:
+        """The rolled leg's ankle: the leg lies straight over the roller, so its ankle is
+        about a shank (= a thigh) beyond the knee on the line from the hips. Of the two
+        labelled ankles the one nearest that point, if within `gate` of it; else NaN. The
+        model loses the ankle on the roller often side-on, puts it on the other foot or
+        swaps the labels, and each of those would read as the hips jumping."""
+        guess = knee[:2] + (knee[:2] - hip_mid[:2])
+        cands = [im[side_lm(s, "ANKLE"), :2] for s in SIDES]
+        d = [float(np.linalg.norm(c - guess)) for c in cands]
+        d = [x if math.isfinite(x) else math.inf for x in d]
+        k = int(np.argmin(d))
+        return cands[k] if d[k] <= gate else np.array([NAN, NAN])
+
+    def _rolled_foot(self, im: np.ndarray, hip_mid: np.ndarray) -> str:
+        """Which labelled foot is the rolled one in this frame: the rolled foot lies a
+        whole leg length from the hips, the other is planted by the seat. The model's
+        ankles swap labels side-on far more often than its knees, so each frame picks the
+        foot whose toes are further from the hips, whatever its label."""
+        d = {s: float(np.linalg.norm(im[side_lm(s, "FOOT_INDEX"), :2] - hip_mid[:2])) for s in SIDES}
+        finite = {s: v for s, v in d.items() if math.isfinite(v)}
+        return max(finite, key=lambda s: finite[s]) if finite else (self.side or "left")
 
     def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
         t, im = frame.t_s, frame.image
-        side = self._tracked_leg(im, side)
-        hip_mid = (im[LM.LEFT_HIP] + im[LM.RIGHT_HIP]) / 2.0
-        knee, ankle = im[side_lm(side, "KNEE")], im[side_lm(side, "ANKLE")]
-        hip = im[side_lm(side, "HIP")]
-        ka = ankle[:2] - knee[:2]
-        calf = float(np.linalg.norm(ka))
-        if np.isfinite(calf) and calf > 0:
-            self._axis.add(t, ka / calf)
-            self._calf.add(t, calf)
-        self._thigh.add(t, float(np.linalg.norm(knee[:2] - hip[:2])))
+        hip_mid = (im[LM.LEFT_HIP] + im[LM.RIGHT_HIP]) / 2.0  # the same whatever the labels
+        knee, _ = self._rolled_knee(im)
+        foot_side = self._rolled_foot(im, hip_mid)
+        hk = knee[:2] - hip_mid[:2]
+        thigh = float(np.linalg.norm(hk))
+        if np.isfinite(thigh) and thigh > 0:
+            self._axis.add(t, hk / thigh)
+            self._calf.add(t, thigh)
         axis = self._axis.median()
         if axis.shape == (2,):
             axis = axis / (np.linalg.norm(axis) or 1.0)
         calf_med = float(self._calf.median()[0])
-        # The leg slides over the roller along its own axis, so its knee and ankle travel
-        # exactly as far as the contact point does; the hips also rise and sink, which
-        # would leak into the signal.
-        centre = (knee[:2] + ankle[:2]) / 2.0
+        # The body slides over the roller along the rolled leg, so the hips travel exactly
+        # as far as the contact point does along the calf. The hip midpoint is the steadiest
+        # of the body's points through the model and is the same whichever leg the model
+        # calls left; the knee and ankle on the roller are partly hidden by it and jump.
+        # The leg's axis is the thigh's (hip to the rolled knee: the leg lies straight), and
+        # the calf length is taken as the thigh's, which in adults it equals (Winter: thigh
+        # 0.245 H, shank 0.246 H) and which the model measures far more steadily.
         ok = axis.shape == (2,) and calf_med > 0
-        self._s_raw.add(t, centre / calf_med if ok else np.array([NAN, NAN]))
+        self._s_raw.add(t, hip_mid[:2] / calf_med if ok else np.array([NAN, NAN]))
         c_med = self._s_raw.median() if len(self._s_raw) else np.array([NAN, NAN])
         s_med = float(c_med @ axis) if ok and c_med.shape == (2,) else NAN
         self._s_hist.add(t, c_med)
@@ -334,26 +375,26 @@ class CalfRollAnalyser(Analyser):
         if ok and len(self._s_hist) >= 2 and self._s_hist.covered_s() > 0.1:
             vals, times = self._s_hist.values(), self._s_hist.times
             tc = times - times.mean()
-            # least-squares velocity of the leg: steadier than end-to-end differences on
-            # jittery points, and taken along the leg's axis as it is now (a leg that
-            # tilts as the hips sink must not look like it travels)
+            # least-squares velocity of the hips: steadier than end-to-end differences on
+            # jittery points, and taken along the leg's axis (the hips lifting or sinking
+            # move across it)
             vel = tc @ (vals - vals.mean(axis=0)) / float(tc @ tc)
             along, across_v = abs(float(vel @ axis)), abs(float(vel @ np.array([-axis[1], axis[0]])))
-            # Travel along the leg is rolling; the leg swinging up or down about the roller
-            # (the hips lifting or sinking) moves it across its axis instead.
-            if across_v >= self.cfg.max_across_calf_per_s:
+            # Only motion mostly across the leg is a jump or the hips lifting: rolling fast
+            # also moves the hips across an axis known to a few degrees.
+            if across_v >= self.cfg.max_across_calf_per_s and across_v > along:
                 self._unsteady_until = t + 0.5  # the pose settles for a moment after a jump
             self._unsteady = t <= self._unsteady_until
             speed = along if along >= across_v and not self._unsteady else 0.0
-        self._rot_raw.add(t, self._foot_shape(im, side))
+        self._rot_raw.add(t, self._foot_shape(im, foot_side, axis if ok else None) / (calf_med if ok else NAN))
         rot = self._rot_raw.median() if len(self._rot_raw) else np.array([NAN, NAN])
-        height = (float(ankle[1]) - float(hip_mid[1])) / calf_med if calf_med > 0 else NAN
+        ankle = self._rolled_ankle(im, hip_mid, knee, self.cfg.ankle_gate_calf * calf_med) if ok else None
+        height = (float(ankle[1]) - float(hip_mid[1])) / calf_med if ankle is not None else NAN
         self._clear_raw.add(t, height)
         clear_med = float(self._clear_raw.median()[0])
-        tilt = abs(float(tilt_from_horizontal_deg(knee, ankle)))
+        tilt = abs(float(tilt_from_horizontal_deg(hip_mid, knee)))
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
-                "foot_shape": rot, "hip_height_calf": clear_med, "shank_tilt_deg": tilt,
-                "knee_flexion_deg": float(flexion_deg(hip, knee, ankle))}
+                "foot_shape": rot, "hip_height_calf": clear_med, "leg_tilt_deg": tilt}
 
     # ------------------------------------------------------------------ drill logic
 
@@ -407,14 +448,24 @@ class CalfRollAnalyser(Analyser):
         level = float(np.percentile(self._set_clear, 80))
         return max(height - (level - self.cfg.hips_sink_calf), height - self.cfg.hips_down_calf)
 
-    def _sped_up_at(self, p: _Pass) -> float:
-        """When, within a too-fast pass, the leg first went faster than a normal pass ever
-        does (its peak is pi/2 times its mean for a smooth back-and-forth): the pass may
-        have begun slowly and sped up part-way."""
-        limit = self.cfg.too_fast_calf_per_s * math.pi / 2
+    def _fast_limit(self) -> float:
+        """The too-fast pass speed for this person now: the absolute limit, or too_fast_rel
+        times their own pace in this set (the median of their earlier judged passes that
+        were not too fast), whichever is lower, but at least the floor."""
+        c = self.cfg
+        own = [p.speed for p in self._judged if p.speed < self._limit_at.get(id(p), math.inf)]
+        limit = c.too_fast_calf_per_s
+        if len(own) >= 2:
+            limit = min(limit, c.too_fast_rel * float(np.median(own)))
+        return max(limit, c.too_fast_floor_calf_per_s)
+
+    def _sped_up_at(self, p: _Pass, limit: float, since: float) -> float:
+        """When the leg first went faster than a pass at the limit ever does (its peak is
+        pi/2 times its mean for a smooth back-and-forth), from `since` (the pass before a
+        fast run: the person may have sped up part-way through it)."""
         for t, v in self._speed_hist:
-            if p.t0 <= t <= p.t1 and v >= limit:
-                return max(p.t0, t - 0.2)  # the speed window lags by ~0.2 s
+            if since <= t <= p.t1 and v >= limit * math.pi / 2:
+                return max(since, t - 0.2)  # the speed window lags by ~0.2 s
         return p.t0
 
     def _rest_position(self, t: float) -> float:
@@ -450,6 +501,7 @@ class CalfRollAnalyser(Analyser):
         self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
         self._speed_hist = []
         self._prev_fast = False
+        self._judged, self._limit_at = [], {}
         self._max_swing = None
         for d in self._fault_detectors():
             d.side = self.side
@@ -515,11 +567,16 @@ class CalfRollAnalyser(Analyser):
             last = final and k == len(pts) - 1
             if not (first or last):
                 out += self.short.update(t0, p.length)
-                fast = p.speed >= self.fast.on
+                limit = self._fast_limit()
+                self._limit_at[id(p)] = limit
+                fast = p.speed >= limit
                 if fast and not self._prev_fast and not self.fast.active:
-                    self.fast.onset_hint = self._sped_up_at(p)  # a run of fast passes begins
+                    # a run of fast passes begins
+                    since = self._judged[-1].t0 if self._judged else p.t0
+                    self.fast.onset_hint = self._sped_up_at(p, limit, since)
                 self._prev_fast = fast
-                out += self.fast.update(t0, p.speed)
+                self._judged.append(p)
+                out += self.fast.update(t0, p.speed / limit)
         return out
 
     def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
@@ -531,13 +588,11 @@ class CalfRollAnalyser(Analyser):
         if reliable and side is not None:
             if self.sets.current is None and side != self.side:
                 self.side = side
-                self._leg_prev = None
-                for w in (self._axis, self._calf, self._thigh, self._s_raw, self._s_hist, self._s_long):
+                for w in (self._axis, self._calf, self._s_raw, self._s_hist, self._s_long):
                     w.clear()
             m = self._measure(frame, self.side or side)
             self._vals = m
-            posture = (m["shank_tilt_deg"] <= self.cfg.max_shank_tilt_deg
-                       and not m["knee_flexion_deg"] > self.cfg.max_knee_flexion_deg)
+            posture = not m["leg_tilt_deg"] > self.cfg.max_leg_tilt_deg
             settled = self._calf.covered_s() >= 1.0  # the leg's axis and length are known
             moving = posture and settled and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s
             if moving and not self.timer.in_hold:
