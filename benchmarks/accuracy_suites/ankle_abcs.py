@@ -72,6 +72,8 @@ def cases(quick: bool = False) -> list[Case]:
     out.append(Case("front-clean-left-26-s0", _spec("left", 0, 26), angles=uv))
     out.append(Case("front-clean-right-8-s5", _spec("right", 5, 8, height_m=1.9), angles=uv))
     out.append(Case("side-clean-left-8-s6", _spec("left", 6, 8, view="side")))
+    out.append(Case("front-leg_moving-left-s10", _spec("left", 10, 6, [Fault("leg_moving", 10.0, 15.0)])))
+    out.append(Case("front-leg_moving-right-s11", _spec("right", 11, 6, [Fault("leg_moving", 10.0, 15.0)])))
     out.append(Case("front-foot_down-right-s13", _spec("right", 13, 6, [Fault("foot_down", 12.0, 16.0)])))
     return out
 

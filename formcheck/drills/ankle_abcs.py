@@ -99,13 +99,25 @@ class AnkleAbcsConfig(DrillConfig):
     initial_letter_height: float = threshold(
         0.3, "Least letter height, in leg-scale units, assumed until the first letter is seen "
              "(the toe swings ~20 deg each way about the ankle).")
-    leg_moving_share: float = threshold(
-        0.25, "Hip or ankle covering this much ground (leg-scale units, ~8 cm across, i.e. a "
-              "sway of +-4 cm) within leg_window_s: the leg, not the ankle, is drawing. The "
-              "model's ankle point itself wanders as the foot turns (on rendered clean clips "
-              "rarely beyond 0.2), so less is not a moving leg.", 1)
-    leg_moving_off_share: float = threshold(
-        0.165, "The leg-moving cue clears below this (hysteresis).", 1)
+    leg_moving_ratio: float = threshold(
+        2.0, "The leg is moving when the ground its hip or ankle covers within leg_window_s is "
+             "this many times its own resting scatter (the median over the set so far): how "
+             "much the model's points wander on a still leg depends on the camera, the view "
+             "and the person (on rendered clean clips 0.03-0.13 leg-scale units), so a fixed "
+             "level either misses sways in a steady view or cues the jitter of a noisy one.", 1)
+    leg_moving_off_ratio: float = threshold(
+        1.5, "The leg-moving cue clears below this many times the resting scatter (hysteresis).", 1)
+    leg_rest_floor: float = threshold(
+        0.05, "Least resting scatter assumed (leg-scale units, ~2 cm across): a leg read "
+              "stiller than this would make a 4 cm shift a fault.", 1)
+    leg_rest_ceiling: float = threshold(
+        0.15, "Most resting scatter assumed (~6 cm across): a leg moving from the start must "
+              "not teach the analyser that moving is resting.", 1)
+    leg_moving_min_on_s: float = threshold(
+        2.0, "The leg must keep moving this long (more than one swing of a sway) before the "
+             "cue shows: the model's hip and ankle jump about for a second at a time as the "
+             "foot turns (on rendered clean clips runs over twice the resting scatter lasted "
+             "up to 1.6 s).", 1)
     leg_window_s: float = threshold(
         1.25, "Window over which the leg's movement is sized: one swing of a swaying leg.")
     foot_down_clearance: float = threshold(
@@ -156,8 +168,8 @@ class AnkleAbcsAnalyser(Analyser):
         c = self.cfg
         self.recogniser = LetterRecogniser()
         self.sets = SetTracker(sets_per_side=int(c.sets_per_foot))
-        self.leg_moving = FaultDetector("leg_moving", on=c.leg_moving_share, off=c.leg_moving_off_share,
-                                        min_on_s=c.min_on_s, min_off_s=c.min_off_s)
+        self.leg_moving = FaultDetector("leg_moving", on=c.leg_moving_ratio, off=c.leg_moving_off_ratio,
+                                        min_on_s=c.leg_moving_min_on_s, min_off_s=c.min_off_s)
         self.foot_down = FaultDetector("foot_down", on=c.foot_down_clearance, off=c.foot_down_off_clearance,
                                        below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s, max_gap_s=2.0)
         self.side: str | None = side if side in SIDES else None
@@ -170,6 +182,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
         self._move_hist = TrailingWindow(8.0)
+        self._rest_scatter = TrailingWindow(120.0)  # leg movement while tracing, this set
         self._leg_hint: float | None = None
         self._hips = TrailingWindow(3.0)
         self._rest = {p: TrailingWindow(c.leg_window_s) for p in ("HIP", "ANKLE")}  # smoothed points
@@ -292,6 +305,19 @@ class AnkleAbcsAnalyser(Analyser):
                 out.append(float(np.linalg.norm(np.percentile(v, 95, axis=0) - np.percentile(v, 5, axis=0)))
                            / scale)
         return max(out) if out else NAN
+
+    def _relative_movement(self, t: float, move: float) -> float:
+        """Leg movement as a multiple of the leg's own resting scatter: the median movement
+        while the foot has been up in this set (a sway is a minority of the time), kept
+        within [leg_rest_floor, leg_rest_ceiling]."""
+        if not math.isfinite(move):
+            return NAN
+        if self.sets.current is not None:
+            self._rest_scatter.add(t, move)
+        base = float(self._rest_scatter.median()[0]) if len(self._rest_scatter) >= 30 else NAN
+        base = self.cfg.leg_rest_ceiling if not math.isfinite(base) else base
+        base = min(max(base, self.cfg.leg_rest_floor), self.cfg.leg_rest_ceiling)
+        return move / base
 
     def _record_direction(self, frame: PoseFrame, side: str) -> None:
         w = frame.world
@@ -425,6 +451,7 @@ class AnkleAbcsAnalyser(Analyser):
         # at a sharp corner the foot spends most of the window far from any one spot.
         spread = float(np.percentile(np.linalg.norm(pts - centre, axis=1), 80)) / h
         slow = len(self._speeds) > 0 and float(self._speeds.median()[0]) <= self.cfg.pause_speed
+        self._vals["DBG_spread"] = spread; self._vals["DBG_msp"] = float(self._speeds.median()[0]) if len(self._speeds) else np.nan
         paused = (self._still.covered_s() >= 0.9 * self.cfg.pause_s and spread <= self.cfg.pause_radius
                   and slow)
         if not self._moving:
@@ -517,7 +544,7 @@ class AnkleAbcsAnalyser(Analyser):
         vals = vals[:, 0]
         before = (times >= onset - 6.0) & (times <= onset - 4.0)
         base = float(np.median(vals[before])) if before.any() else float(np.min(vals))
-        level = base + (self.cfg.leg_moving_share - base) / 3.0
+        level = base + (self.cfg.leg_moving_ratio - base) / 3.0
         loud = np.nonzero((times < onset) & (times >= onset - 5.0) & (vals > level))[0]
         for k in loud[::-1]:
             quiet_before = (times >= times[k] - 0.5) & (times < times[k])
@@ -543,6 +570,7 @@ class AnkleAbcsAnalyser(Analyser):
             self.sets.end(self.letters[-1].t1 if self.letters else t)
         self._need_lowering = self._set_done
         self.letters, self._rom, self._set_done = [], [], False
+        self._rest_scatter.clear()
         self._down_since, self._down_onsets = None, []
         return out
 
@@ -647,6 +675,8 @@ class AnkleAbcsAnalyser(Analyser):
         point = self._trace_point(frame, side)
         move = self._leg_movement(im, side, t, scale) if up else NAN
         self._vals["leg_movement_share"] = move
+        move = self._relative_movement(t, move)
+        self._vals["leg_movement_ratio"] = move
         self._move_hist.add(t, move)
         # The ankle settling tells when the lift is over; once it has, tracing is read
         # until the foot goes down again (the model's ankle point follows the foot tip
@@ -736,5 +766,5 @@ class AnkleAbcsAnalyser(Analyser):
         return st
 
     def values(self) -> dict[str, float]:
-        keys = ("leg_movement_share", "foot_clearance_share", "foot_tip_speed_h_per_s", "letter_u", "letter_v")
+        keys = ("leg_movement_share", "leg_movement_ratio", "foot_clearance_share", "foot_tip_speed_h_per_s", "letter_u", "letter_v")
         return {k: float(self._vals.get(k, NAN)) for k in keys}
