@@ -97,15 +97,21 @@ class CalfRollConfig(DrillConfig):
     too_fast_off_share: float = threshold(
         0.8, "The too-fast cue clears once passes are below this share of the limit (hysteresis).", -1)
     foot_turn_calf: float = threshold(
-        0.12, "Turning the leg +-25 deg (enough to reach the inner and outer calf) changes the "
-              "foot's image shape against the shin by 0.15-0.35 calf lengths: a change of this "
-              "much counts as turning (the band until the set has shown its own swing).", -1)
+        0.07, "Turning the leg +-25 deg (enough to reach the inner and outer calf) changes the "
+              "foot's length along the leg in the image by 0.09-0.23 calf lengths through the "
+              "model (10-90 percentile range over 10 s, rendered clips, several cameras), while a "
+              "still foot's jitter stays within 0.03: a change of this much counts as turning (the "
+              "band until the set has shown its own swing, and its top).", -1)
     foot_turn_floor_calf: float = threshold(
         0.05, "The least change of the foot's shape (calf lengths) that counts as turning, however "
               "little the set swung: below it is the jitter of the smoothed foot points.")
     no_rotation_s: float = threshold(
         10.0, "Rolling this long without turning the foot earns the cue: a couple of strokes on one "
               "line of the calf is fine, a whole set is not.")
+    turn_again_s: float = threshold(
+        2.0, "The no-rotation cue clears once the foot has swung past the band for this long: "
+             "turning the leg in or out takes a couple of seconds, while the still foot's jitter "
+             "pokes past the band for moments.")
     hips_sink_calf: float = threshold(
         0.20, "Hips this far (calf lengths) below their own lifted level in this set (its 80th "
               "percentile) have sunk: seated they are ~0.25 below the leg on the roller, lifted "
@@ -248,7 +254,7 @@ class CalfRollAnalyser(Analyser):
                                   min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         # fed the foot's swing over the last no_rotation_s as a share of the band
         self.no_rot = _Backdated("no_rotation", on=1.0, off=1.3, below=True,
-                                 min_on_s=0.0, min_off_s=c.min_off_s, max_gap_s=c.set_rest_s)
+                                 min_on_s=0.0, min_off_s=c.turn_again_s, max_gap_s=c.set_rest_s)
         # The hips dropping fast is when the model most often loses the body for a moment
         # (about a second on rendered clips): that gap does not end the spell.
         self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
@@ -261,7 +267,7 @@ class CalfRollAnalyser(Analyser):
         self._s_raw = TrailingWindow(0.2)
         self._s_hist = TrailingWindow(0.5)
         self._s_long = TrailingWindow(3.0)
-        self._rot_raw = TrailingWindow(0.7)  # median over 0.7 s: heel and toes jitter
+        self._rot_raw = TrailingWindow(1.5)  # median over 1.5 s: heel and toes jitter, turning is slow
         self._clear_raw = TrailingWindow(0.5)
         self._rot_hist: list[tuple[float, float]] = []
         self._speed_hist: list[tuple[float, float]] = []  # (t, along-axis speed) this set
@@ -406,12 +412,15 @@ class CalfRollAnalyser(Analyser):
         foot_turn_floor_calf and foot_turn_calf."""
         if self._max_swing is None:
             return self.cfg.foot_turn_calf
-        return float(np.clip(0.4 * self._max_swing, self.cfg.foot_turn_floor_calf, self.cfg.foot_turn_calf))
+        return float(np.clip(0.3 * self._max_swing, self.cfg.foot_turn_floor_calf, self.cfg.foot_turn_calf))
 
     @staticmethod
     def _swing(v: np.ndarray) -> float:
-        """Size of the foot's shape changes: the 5-95 percentile box's diagonal."""
-        return float(np.linalg.norm(np.percentile(v, 95, axis=0) - np.percentile(v, 5, axis=0)))
+        """Size of the foot's shape changes: the 10-90 percentile range of its length along
+        the leg. Across the leg the model's heel and toes follow the turn far less (r ~0.2
+        against ~0.8 along, on rendered clips) and mostly add their jitter."""
+        a = np.atleast_2d(v)[:, 0]
+        return float(np.percentile(a, 90) - np.percentile(a, 10))
 
     def _recent_swing_share(self, t: float) -> float:
         """The foot's swing over the last no_rotation_s of rolling, as a share of the band
@@ -427,15 +436,19 @@ class CalfRollAnalyser(Analyser):
         return swing / band
 
     def _still_since(self, t: float) -> float:
-        """Where the still run began: the earliest time from which the foot's swing up to
-        now stays within the band (looked for in quarter seconds). A turn that slows to a
-        stop near its end is within the band a little before the foot really stops, so
-        the onset can come up to a second early."""
+        """Where the still run began: the earliest time from which the foot stays within
+        half the band of where it has rested over the last no_rotation_s (looked for in
+        quarter seconds). A turn that slows to a stop comes within the band's full width
+        of its rest a second or so before it stops; half the width is reached later."""
         ts = np.array([p[0] for p in self._rot_hist])
-        a = np.stack([p[1] for p in self._rot_hist])
-        band = self._turn_band()
+        a = np.stack([p[1] for p in self._rot_hist])[:, 0]
+        rest = float(np.median(a[ts >= t - self.cfg.no_rotation_s]))
+        half = self._turn_band() / 2
         start = t
-        while start - 0.25 >= ts[0] and self._swing(a[ts >= start - 0.25]) < band:
+        while start - 0.25 >= ts[0]:
+            seg = a[ts >= start - 0.25]
+            if max(abs(float(np.percentile(seg, 90)) - rest), abs(float(np.percentile(seg, 10)) - rest)) >= half:
+                break
             start -= 0.25
         return start
 
