@@ -149,7 +149,12 @@ class CalfRollConfig(DrillConfig):
 
 @dataclass
 class _Turns:
-    """Turning points of a 1-D signal, each confirmed once the signal has come back by `h`."""
+    """Turning points of a 1-D signal, each confirmed once the signal has come back by `h`.
+
+    A turn is dated at the middle of the dwell around the extreme (the samples within
+    h/4 of it), not at the extreme sample itself: the body slows to turn round, so for a
+    few tenths of a second the signal is flat and its jitter alone decides which sample is
+    the extreme. Where the signal set off from rest the turn is dated where it left."""
 
     h: float
     direction: int = 0
@@ -158,14 +163,37 @@ class _Turns:
     lo: float = NAN
     lo_t: float = NAN
     points: list[tuple[float, float]] = field(default_factory=list)  # (t, s) confirmed
+    _buf: list[tuple[float, float]] = field(default_factory=list)  # samples since the last turn
 
     def reset(self) -> None:
         self.direction, self.hi, self.hi_t, self.lo, self.lo_t = 0, NAN, NAN, NAN, NAN
         self.points = []
+        self._buf = []
+
+    def _dwell_t(self, t_ext: float, s_ext: float, sign: int, from_rest: bool) -> float:
+        """The middle (or, from rest, the end) of the run of samples within h/4 of the
+        extreme s_ext around its time t_ext; sign is +1 for a high, -1 for a low."""
+        tol = self.h / 4
+        times = [tt for tt, _ in self._buf]
+        near = [sign * (v - s_ext) >= -tol for _, v in self._buf]
+        if t_ext not in times:
+            return t_ext
+        i = j = times.index(t_ext)
+        while i > 0 and near[i - 1]:
+            i -= 1
+        while j + 1 < len(near) and near[j + 1]:
+            j += 1
+        return times[j] if from_rest else (times[i] + times[j]) / 2
+
+    def _confirm(self, t_ext: float, s_ext: float, sign: int, from_rest: bool) -> tuple[float, float]:
+        t_turn = self._dwell_t(t_ext, s_ext, sign, from_rest)
+        self._buf = [(tt, v) for tt, v in self._buf if tt >= t_ext]
+        return (t_turn, s_ext)
 
     def update(self, t: float, s: float) -> list[tuple[float, float]]:
         if not math.isfinite(s):
             return []
+        self._buf.append((t, s))
         if not math.isfinite(self.hi):
             self.hi = self.lo = s
             self.hi_t = self.lo_t = t
@@ -176,15 +204,17 @@ class _Turns:
         if self.direction <= 0 and s < self.lo:
             self.lo, self.lo_t = s, t
         if self.direction >= 0 and s <= self.hi - self.h and self.hi_t >= self.lo_t:
-            new.append((self.hi_t, self.hi))  # a high turn (or the high rest it set off from)
+            # a high turn (or the high rest it set off from)
+            new.append(self._confirm(self.hi_t, self.hi, 1, self.direction == 0))
             self.direction, self.lo, self.lo_t = -1, s, t
         elif self.direction <= 0 and s >= self.lo + self.h and self.lo_t >= self.hi_t:
-            new.append((self.lo_t, self.lo))
+            new.append(self._confirm(self.lo_t, self.lo, -1, self.direction == 0))
             self.direction, self.hi, self.hi_t = 1, s, t
         elif self.direction == 0 and (s <= self.hi - self.h or s >= self.lo + self.h):
             # At rest the signal wandered both ways: it sets off from where it is now.
             up = s >= self.lo + self.h
-            new.append((self.lo_t, self.lo) if up else (self.hi_t, self.hi))
+            new.append(self._confirm(self.lo_t, self.lo, -1, True) if up
+                       else self._confirm(self.hi_t, self.hi, 1, True))
             self.direction = 1 if up else -1
             self.hi, self.hi_t, self.lo, self.lo_t = s, t, s, t
         self.points += new
