@@ -7,10 +7,14 @@ for the report) and `.close()`, and works as a context manager:
             ...
 
 Timestamps come from the source's own clock: the container's presentation times for a
-video file, the moment of capture for a webcam, i / fps for an image folder, and the
-recorded t_s for a landmark recording. Decoding and capture run on their own threads so
-they overlap with inference. Bad input raises InputError or CameraError with one line a
-runner can act on.
+video file (seconds from its first frame), the moment of capture for a webcam, i / fps for
+an image folder, and the recorded t_s for a landmark recording. Decoding and capture run on
+their own threads so they overlap with inference. Bad input raises InputError or
+CameraError with one line a runner can act on.
+
+Phone videos: a portrait clip is stored as a landscape stream with a rotation tag; frames
+come out upright (OpenCV applies the tag) and the SourceInfo size is the displayed one.
+Variable frame rate clips keep their real frame times (gaps where the phone dropped frames).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import dataclasses
 import logging
 import math
 import re
+import struct
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -46,9 +51,13 @@ DEFAULT_IMAGE_FPS = 30.0
 # Frames decoded ahead of inference. Two or three cover FFmpeg's uneven decode times
 # (key frames take longer); more only costs memory (2.7 MB a 720p frame).
 DEFAULT_PREFETCH = 4
-# A container's frame count is exact for MP4/MOV but estimated from duration x fps for
-# some others (MKV, WebM), so a file counts as truncated only when clearly short.
+# A file counts as truncated when decoding stops clearly short of the duration its container
+# states. Durations, not frame counts: MKV and WebM estimate their count as duration x the
+# nominal rate, which a variable-rate clip with dropped frames never reaches, and an MP4
+# trimmed without re-encoding (an edit list) lists frames it never shows.
 TRUNCATION_TOLERANCE = 0.05
+# The MP4/MOV header is read only this far into its boxes (a phone's moov is a few MB at most).
+MP4_HEADER_LIMIT = 64 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +109,92 @@ def _sane_fps(fps: float, default: float = 30.0) -> float:
     return fps if math.isfinite(fps) and 1.0 <= fps <= 1000.0 else default
 
 
+def _boxes(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of the ISO-BMFF boxes in data[start:end]."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        head = 8
+        if size == 1 and pos + 16 <= end:
+            size, head = struct.unpack_from(">Q", data, pos + 8)[0], 16
+        elif size == 0:
+            size = end - pos
+        if size < head or pos + size > end:
+            return
+        yield bytes(kind), pos + head, pos + size
+        pos += size
+
+
+def _read_moov(path: Path) -> bytes | None:
+    """The moov box of an MP4/MOV file (None for other files), skipping over the media data."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        length = fh.tell()
+        pos = 0
+        while pos + 8 <= length:
+            fh.seek(pos)
+            head = fh.read(16)
+            if len(head) < 8:
+                return None
+            size, kind = struct.unpack_from(">I4s", head)
+            if pos == 0 and kind not in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+                return None  # not an ISO media file
+            hlen = 8
+            if size == 1 and len(head) == 16:
+                size, hlen = struct.unpack_from(">Q", head, 8)[0], 16
+            elif size == 0:
+                size = length - pos
+            if size < hlen:
+                return None
+            if kind == b"moov":
+                if size > MP4_HEADER_LIMIT:
+                    return None
+                fh.seek(pos + hlen)
+                return fh.read(size - hlen)
+            pos += size
+    return None
+
+
+def mp4_video_duration_s(path: str | Path) -> float | None:
+    """How long an MP4/MOV's video track plays, from its headers (None when not such a file).
+
+    The track header's duration is the presentation time after any edit list, which is what
+    a player shows: a clip trimmed in place (QuickTime's Trim, `ffmpeg -ss -c copy`) keeps
+    frames before the cut that the decoder discards, so its frame count overstates it.
+    """
+    try:
+        moov = _read_moov(Path(path))
+    except OSError:
+        return None
+    if not moov:
+        return None
+    timescale = 0
+    for kind, a, b in _boxes(moov):
+        if kind == b"mvhd" and b - a >= 20:
+            timescale = struct.unpack_from(">I", moov, a + (20 if moov[a] == 1 else 12))[0]
+    if timescale <= 0:
+        return None
+    for kind, a, b in _boxes(moov):
+        if kind != b"trak":
+            continue
+        duration = None
+        video = False
+        for child, ca, cb in _boxes(moov, a, b):
+            if child == b"tkhd" and cb - ca >= 28:
+                v1 = moov[ca] == 1
+                duration = struct.unpack_from(">Q" if v1 else ">I", moov, ca + (28 if v1 else 20))[0]
+                unknown = 2**64 - 1 if v1 else 2**32 - 1
+                duration = None if duration in (0, unknown) else duration
+            elif child == b"mdia":
+                for grand, ga, gb in _boxes(moov, ca, cb):
+                    if grand == b"hdlr" and gb - ga >= 12:
+                        video = moov[ga + 8: ga + 12] == b"vide"
+        if video and duration is not None:
+            return duration / timescale
+    return None
+
+
 # --------------------------------------------------------------------------- video file
 
 
@@ -121,14 +216,30 @@ class VideoFileSource(Source):
             cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             raise InputError(f"{name} is not a video formcheck can read (not a video file, or damaged)")
+        # Phones store a portrait clip as a landscape stream tagged "rotate 90": apply the tag
+        # so the model sees the person upright (it finds few poses lying on their side) and
+        # the reports and annotated video have the size the runner saw. OpenCV's default,
+        # asked for explicitly; it must be set before the first frame is read.
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        self.rotation_deg = int(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 360
         ok, first = cap.read()
         if not ok or first is None:
             cap.release()
             raise InputError(f"{name} has no video frames: it is empty or damaged")
         self._cap, self._first = cap, first
         self.fps = _sane_fps(cap.get(cv2.CAP_PROP_FPS))
+        # The first frame's presentation time is the clip's zero (an AVI with B-frames and
+        # some streams start later than 0). Read now, before the decode thread moves on.
+        t0 = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        self._t0 = t0 if math.isfinite(t0) and t0 > 0 else 0.0
         count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        self.expected_frames = int(count) if math.isfinite(count) and count > 0 else 0
+        count = int(count) if math.isfinite(count) and 0 < count < 1e9 else 0
+        # How long the container says the video plays: an MP4/MOV's own header when it has
+        # one (it knows about trims), else the frame count at the nominal rate.
+        self.expected_duration_s = mp4_video_duration_s(self.path) or (count / self.fps if count else 0.0)
+        self.expected_frames = round(self.expected_duration_s * self.fps)
+        if self.rotation_deg:
+            log.info("%s is tagged to be shown rotated %d deg: frames are turned upright", name, self.rotation_deg)
         h, w = first.shape[:2]
         frames = self.expected_frames if max_frames is None else min(self.expected_frames, max_frames)
         self.info = SourceInfo("file", str(self.path), self.fps, frames, frames / self.fps, w, h)
@@ -136,15 +247,17 @@ class VideoFileSource(Source):
     def _decode(self) -> Iterator[VideoFrame]:
         cap, image = self._cap, self._first
         self._first = None
+        step = 1.0 / self.fps
         prev_t = -math.inf
         index = 0
         try:
             while image is not None:
-                t_s = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                t_s = (cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 - self._t0) if index else 0.0
                 if not math.isfinite(t_s) or t_s <= prev_t:
-                    # Broken or repeated timestamps (some phone files): step by the frame
-                    # rate so time still moves forward, as the estimator requires.
-                    t_s = prev_t + 1.0 / self.fps if math.isfinite(prev_t) else 0.0
+                    # No timestamp or a repeated one: raw H.264/HEVC streams report 0 for
+                    # every frame, an AVI with B-frames 0 for its last few. Step by the
+                    # nominal frame rate so time still moves forward, as the estimator needs.
+                    t_s = prev_t + step
                 prev_t = t_s
                 yield VideoFrame(image, t_s, index, frame_luma(image))
                 index += 1
@@ -161,11 +274,12 @@ class VideoFileSource(Source):
 
     def _finish(self, read: int, last_t: float, complete: bool) -> None:
         """Record what was really decoded; a file that ended early is an error."""
-        expected = self.expected_frames
-        self.info = dataclasses.replace(self.info, frames=read, duration_s=max(0.0, last_t) + 1 / self.fps)
-        if complete and expected and read < expected - max(2, TRUNCATION_TOLERANCE * expected):
+        duration = max(0.0, last_t) + 1 / self.fps
+        self.info = dataclasses.replace(self.info, frames=read, duration_s=duration)
+        expected = self.expected_duration_s
+        if complete and expected and duration < expected - max(2 / self.fps, TRUNCATION_TOLERANCE * expected):
             raise InputError(f"{self.path.name} is truncated or damaged: decoding stopped after "
-                             f"{read} of {expected} frames")
+                             f"{read} of {self.expected_frames} frames")
 
     def __iter__(self) -> Iterator[VideoFrame]:
         if self._prefetcher is None:
