@@ -94,11 +94,11 @@ def test_rocking_that_lifts_the_pose_models_heel_is_learnt_from_the_front():
     after_learning = np.concatenate([_between(trace, 8.0, 15.8, s) for s in SIDES]
                                     + [_between(trace, 8.0, 22.0, "left")])
     assert np.isfinite(after_learning).mean() > 0.8
-    assert np.nanmax(after_learning) < 0.04  # below the 0.065 cue with room to spare
+    assert np.nanmax(after_learning) < 0.035  # below the 0.05 cue (HeelLiftConfig) with room to spare
     assert np.nanmedian(_between(trace, 16.4, 17.9, "right")) == pytest.approx(0.12, abs=0.025)
     # Read without the sideways model (as side-on), the same rocking looks like a lift.
     plain = _run(HeelContact(), 16.0, facing=False, shift=_rock, artefact=0.08)
-    assert np.nanmax(np.concatenate([_between(plain, 8.0, 16.0, s) for s in SIDES])) > 0.065
+    assert np.nanmax(np.concatenate([_between(plain, 8.0, 16.0, s) for s in SIDES])) > 0.065  # over the cue
 
 
 def test_no_reading_further_sideways_than_learnt_until_it_is_learnt():
