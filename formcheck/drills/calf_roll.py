@@ -120,10 +120,10 @@ class CalfRollConfig(DrillConfig):
         0.05, "...and not clearly above the rolled ankle (calf lengths): the person's own level "
               "alone would flag any dip of hips held high.", -1)
     ankle_gate_calf: float = threshold(
-        0.4, "An ankle reading further than this (calf lengths) from where the straight rolled "
-             "leg puts it (a shank beyond the knee, in line with the hips) is the model losing the "
-             "ankle on the roller, not the leg: the hips' height is not read from it. The knee's "
-             "6-10 deg of bend moves the true ankle ~0.15 off that line.")
+        0.2, "An ankle reading further than this (calf lengths) off the line of the straight "
+             "rolled leg (hips to knee, extended) is the model losing the ankle on the roller, not "
+             "the leg: the hips' height is not read from it. The knee's 6-10 deg of bend moves the "
+             "true ankle up to ~0.17 off that line; the hips sinking tilts the whole line.")
     hips_up_margin_calf: float = threshold(
         0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
     rolling_speed_calf_per_s: float = threshold(
@@ -360,15 +360,26 @@ class CalfRollAnalyser(Analyser):
     def _rolled_ankle(im: np.ndarray, hip_mid: np.ndarray, knee: np.ndarray, gate: float) -> np.ndarray:
         """The rolled leg's ankle: the leg lies straight over the roller, so its ankle is
         about a shank (= a thigh) beyond the knee on the line from the hips. Of the two
-        labelled ankles the one nearest that point, if within `gate` of it; else NaN. The
-        model loses the ankle on the roller often side-on, puts it on the other foot or
-        swaps the labels, and each of those would read as the hips jumping."""
-        guess = knee[:2] + (knee[:2] - hip_mid[:2])
-        cands = [im[side_lm(s, "ANKLE"), :2] for s in SIDES]
-        d = [float(np.linalg.norm(c - guess)) for c in cands]
-        d = [x if math.isfinite(x) else math.inf for x in d]
-        k = int(np.argmin(d))
-        return cands[k] if d[k] <= gate else np.array([NAN, NAN])
+        labelled ankles the one nearest that point, if it is within `gate` of the line and
+        0.6-1.4 shanks beyond the knee; else NaN. The model loses the ankle on the roller
+        often side-on, puts it on the other foot, on the toes or swaps the labels, and each
+        of those would read as the hips jumping."""
+        leg = knee[:2] - hip_mid[:2]
+        thigh = float(np.linalg.norm(leg))
+        if not (math.isfinite(thigh) and thigh > 0):
+            return np.array([NAN, NAN])
+        u = leg / thigh
+        best, best_d = np.array([NAN, NAN]), math.inf
+        for s in SIDES:
+            a = im[side_lm(s, "ANKLE"), :2]
+            rel = a - knee[:2]
+            along, across = float(rel @ u), abs(float(rel @ np.array([-u[1], u[0]])))
+            if not (math.isfinite(along) and math.isfinite(across)):
+                continue
+            d = math.hypot(along - thigh, across)
+            if 0.6 * thigh <= along <= 1.4 * thigh and across <= gate and d < best_d:
+                best, best_d = a, d
+        return best
 
     def _rolled_foot(self, im: np.ndarray, hip_mid: np.ndarray) -> str:
         """Which labelled foot is the rolled one in this frame: the rolled foot lies a
