@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from formcheck.errors import ModelError
 from formcheck.pipeline import pose_stream
-from formcheck.pose.estimator import PoseEstimator
+from formcheck.pose.estimator import MODEL_MAX_SIDE, PoseEstimator, model_input_shape
 from formcheck.pose.inference_process import ProcessPoseEstimator, open_estimator
 from formcheck.sources import open_source
 
@@ -84,3 +85,21 @@ def test_close_frees_the_shared_memory(frames):
     est.close()
     assert not Path("/dev/shm", name.lstrip("/")).exists()
     est.close()  # twice is harmless
+
+
+def test_a_huge_frame_is_shrunk_for_the_model_but_landmarks_stay_in_its_pixels(frames):
+    image, t = frames[0]
+    big = cv2.resize(image, (image.shape[1] * 6, image.shape[0] * 6), interpolation=cv2.INTER_LINEAR)
+    assert model_input_shape(big.shape)[1] == MODEL_MAX_SIDE
+    with PoseEstimator("lite", mode="image") as here:
+        small_pose = here.process(image, t, 0)
+        big_pose = here.process(big, t, 0)
+    with ProcessPoseEstimator("lite", mode="image") as there:
+        big_there = there.process(big, t, 0)
+    assert (big_pose.width, big_pose.height) == (big.shape[1], big.shape[0])
+    _same(big_pose, big_there)
+    seen = small_pose.seen() & big_pose.seen()
+    assert seen.sum() >= 20
+    # Same body points, in the big frame's pixels: within 1 % of the frame's height.
+    err = np.abs(big_pose.image[seen, :2] - 6 * small_pose.image[seen, :2])
+    assert np.median(err) < 0.01 * big.shape[0]

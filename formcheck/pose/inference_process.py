@@ -28,7 +28,12 @@ from typing import Any, Self
 import numpy as np
 
 from formcheck.errors import FormcheckError, ModelError
-from formcheck.pose.estimator import PoseEstimator, frame_luma, to_rgb  # mediapipe loads with a model
+from formcheck.pose.estimator import (  # mediapipe loads with a model
+    PoseEstimator,
+    frame_luma,
+    model_input_shape,
+    to_model_input,
+)
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.models import DEFAULT_MODEL
 
@@ -83,17 +88,18 @@ class ProcessPoseEstimator:
             raise ValueError(f"expected a uint8 image, got {image.dtype}")
         if luma is None:
             luma = frame_luma(image)
-        shape = (*image.shape[:2], 3)
+        shape = model_input_shape(image.shape)
         self._ensure_slots(shape)
         assert self._shm is not None
         slot = self._next_slot
         self._next_slot = (slot + 1) % SLOTS
         offset = slot * int(np.prod(shape))
-        # Converted to the model's RGB on the way into shared memory: one pass over the pixels
-        # does the copy and the conversion, and the child starts inference at once.
-        to_rgb(image, dst=np.ndarray(shape, np.uint8, buffer=self._shm.buf, offset=offset))
+        # Made the model's input (RGB, shrunk if huge) on the way into shared memory: one pass
+        # over the pixels does the copy and the conversion, and the child starts inference at once.
+        to_model_input(image, dst=np.ndarray(shape, np.uint8, buffer=self._shm.buf, offset=offset))
+        size = (image.shape[1], image.shape[0])
         try:
-            self._conn.send(("frame", self._shm.name, shape, offset, t_s, index, luma))
+            self._conn.send(("frame", self._shm.name, shape, offset, size, t_s, index, luma))
         except OSError as exc:  # a broken pipe: the child is gone
             raise self._died() from exc
         self._in_flight.append(slot)
@@ -204,7 +210,7 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
     shm: SharedMemory | None = None
     try:
         while (msg := conn.recv()) is not None:
-            _, name, shape, offset, t_s, index, luma = msg
+            _, name, shape, offset, size, t_s, index, luma = msg
             if shm is None or shm.name != name:
                 if shm is not None:
                     shm.close()
@@ -212,7 +218,7 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
                 # the block, so attaching here leaves nothing behind to clean up.
                 shm = SharedMemory(name=name)
             try:
-                reply = ("pose", _infer(estimator, shm, shape, offset, t_s, index, luma))
+                reply = ("pose", _infer(estimator, shm, shape, offset, size, t_s, index, luma))
             except Exception as exc:  # noqa: BLE001 - raised again in the parent
                 reply = ("error", type(exc).__name__, str(exc))
             conn.send(reply)
@@ -224,9 +230,9 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
         estimator.close()
 
 
-def _infer(estimator: PoseEstimator, shm: SharedMemory, shape: tuple[int, ...], offset: int, t_s: float,
-           index: int, luma: float | None) -> PoseFrame:
+def _infer(estimator: PoseEstimator, shm: SharedMemory, shape: tuple[int, ...], offset: int,
+           size: tuple[int, int], t_s: float, index: int, luma: float | None) -> PoseFrame:
     # The view into shared memory lives only in this call: a view still alive would stop
     # the block from being closed.
     image_rgb = np.ndarray(shape, np.uint8, buffer=shm.buf, offset=offset)
-    return estimator.process_rgb(image_rgb, t_s, index, luma)
+    return estimator.process_rgb(image_rgb, t_s, index, luma, size)
