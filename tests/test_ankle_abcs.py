@@ -154,3 +154,77 @@ def test_sample_video_through_the_real_model():
     (s,) = an.summary()["sets"]
     assert s["side"] == "left"
     assert abs(s["reps"] - 3) <= 1
+
+
+@pytest.mark.parametrize("side,seed", [("left", 0), ("right", 1)])
+def test_letter_coordinates_follow_the_traced_letter(side, seed):
+    """values() names the foot tip's place in the letter as the synthetic truth does
+    (letter_u to the writer's right, letter_v up, half letter heights), in either foot's
+    front view (mirrored in the image)."""
+    clip = clip_of(side, seed, reps=6)
+    an = AnkleAbcsAnalyser()
+    got = []
+    for f in clip.frames:
+        an.update(f)
+        got.append((an.values()["letter_u"], an.values()["letter_v"]))
+    g = np.array(got)
+    tracing = np.asarray(clip.truth.values["tracing"]) > 0
+    ok = np.isfinite(g).all(axis=1) & tracing
+    assert ok.sum() > 0.7 * tracing.sum()
+    for k, key in enumerate(("letter_u", "letter_v")):
+        truth = np.asarray(clip.truth.values[key])[ok]
+        assert np.corrcoef(g[ok, k], truth)[0, 1] > 0.75, key
+        assert np.abs(g[ok, k] - truth).mean() < 0.45, key
+
+
+def _jostle(frames: list[PoseFrame], side: str, t0: float, t1: float, size: float) -> list[PoseFrame]:
+    """The working leg's hip, knee and ankle points thrown back and forth sideways every
+    0.15 s between t0 and t1 by `size` shank lengths: how the model's leg points jump
+    about for a moment as the foot turns."""
+    hip, knee, ankle = (23, 25, 27) if side == "left" else (24, 26, 28)
+    out = []
+    for f in frames:
+        if t0 <= f.t_s < t1:
+            im = f.image.copy()
+            shank = float(np.linalg.norm(im[knee, :2] - im[ankle, :2]))
+            sign = 1.0 if int((f.t_s - t0) / 0.15) % 2 == 0 else -1.0
+            im[[hip, knee, ankle], 0] += sign * size * shank
+            f = dataclasses.replace(f, image=im)
+        out.append(f)
+    return out
+
+
+def test_a_moment_of_leg_jitter_is_no_leg_moving():
+    """Leg movement is judged against the leg's own resting scatter and must last longer
+    than a swing: a second of jumping points (well past the resting scatter) is not
+    the leg drawing, while the same held for four seconds is."""
+    clip = clip_of("left", 0, reps=6)
+    short = run(_jostle(clip.frames, "left", 12.0, 13.0, 0.15))
+    assert [e for e in faults(short) if e.code == "leg_moving"] == []
+    long = run(_jostle(clip.frames, "left", 12.0, 16.0, 0.15))
+    got = [e for e in faults(long) if e.code == "leg_moving"]
+    assert len(got) == 1 and got[0].side == "left" and 11.5 <= got[0].t_s <= 14.0, got
+
+
+def _without_pause(clip, after: str) -> list[PoseFrame]:
+    """The clip's frames with the pause after letter `after` cut out (later frames moved
+    back in time): the next letter follows on at once, as when a pause is too short or
+    too jittery to be seen."""
+    ev = {e.message: e for e in clip.events_of("count", "letter")}
+    a, b = ev[after].t_end_s, ev[chr(ord(after) + 1)].t_s
+    gap = b - a
+    out = []
+    for f in clip.frames:
+        if a < f.t_s < b:
+            continue
+        out.append(f if f.t_s <= a else dataclasses.replace(f, t_s=f.t_s - gap))
+    return out
+
+
+@pytest.mark.parametrize("seed,after", [(0, "D"), (3, "F")])
+def test_two_letters_run_together_are_split(seed, after):
+    """A piece of trace as long as the expected letter and the next together, with no
+    pause between them, is two letters (D+E and F+G here read as one without the split)."""
+    clip = clip_of("left", seed, reps=8)
+    an = run(_without_pause(clip, after))
+    assert letters(an) == "ABCDEFGH"

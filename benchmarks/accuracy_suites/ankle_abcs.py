@@ -118,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--landmarks", action="store_true", help="noisy synthetic landmarks, no model")
     args = ap.parse_args(argv)
     cache = ensure_cache(DEFAULT_CACHE)
-    tot = [0, 0, 0]
-    front = [0, 0, 0]
+    groups: dict[str, list[int]] = {}
     for case in cases(args.quick):
         frames, truth, _ = case_poses(case, args.model, cache, args.landmarks)
         an, _ = run_analyser(DRILL, frames, case.hints)
@@ -127,11 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         seq = "".join(lt.rec.letter for lt in an._all_letters)
         print(f"  {case.name:28s} traced {n:2d}  read {seq:28s} right {right:2d}  shape-only {shape:2d}  "
               f"count err {err:+d}")
-        for acc in (tot,) + ((front,) if case.spec.resolved_view == "front" else ()):
+        group = case.name.split("-")[0]  # low (the recommended set-up), front or side (whole body)
+        for key in ("all", group):
+            acc = groups.setdefault(key, [0, 0, 0])
             acc[0] += n
             acc[1] += right
             acc[2] += shape
-    for name, acc in (("all", tot), ("front view", front)):
+    for name, acc in groups.items():
         if acc[0]:
             print(f"{name}: {acc[1]}/{acc[0]} letters read right ({100 * acc[1] / acc[0]:.0f}%), "
                   f"shape alone {acc[2]}/{acc[0]} ({100 * acc[2] / acc[0]:.0f}%)")

@@ -6,8 +6,9 @@ What is measured, and why this way:
 - working foot: the lifted one (its lowest point clearly above the other foot's), kept
   for the whole set; a set starts with the first movement once the foot is up and ends
   after Z (or the 26th letter), when the other foot takes over, or with the session;
-- trace: the foot tip relative to the ankle (the ankle's median over the last second, so
-  its own jitter is not added to the toe's), turned into the *writer's* view: writer-right
+- trace: the foot tip relative to the ankle (the ankle smoothed as much as the toe, so
+  its own jitter is not added to the toe's), read from when the lift is over (the ankle
+  has settled) until the foot goes down, turned into the *writer's* view: writer-right
   is the direction from the person's left hip to their right hip (image x and the model's
   relative depth z), writer-down is image down. Facing the camera the person's right is on
   the image's left, so the letters, mirrored in the image, come out the right way round;
@@ -22,9 +23,12 @@ What is measured, and why this way:
   the next letter of the alphabet as the prior;
 - leg stillness (`leg_moving`): how much ground the hip and ankle of the working leg cover
   over about a second, in leg-scale units (the knee is left out: seen from the front the
-  model's knee wanders as the foot moves under it). Lowering or lifting the foot
-  also moves the leg; a leg-moving spell that runs into the foot going down is part of
-  that (foot_down, or the end of the set), not a separate fault;
+  model's knee wanders as the foot moves under it), as a multiple of the leg's own
+  resting scatter (its median over the set: how still the model reads a still leg
+  depends on camera, view and person), sustained for longer than a swing (the model's
+  points jump about for a second at a time as the foot turns). Lowering or lifting the
+  foot also moves the leg; a leg-moving spell that runs into the foot going down is part
+  of that (foot_down, or the end of the set), not a separate fault;
 - foot clear of the floor (`foot_down`): the working foot's lowest point against the other
   foot's lowest point (the floor), in leg-scale units. Putting the foot down after the
   last letter ends the set; it is a fault only when tracing goes on afterwards;
@@ -35,6 +39,10 @@ What is measured, and why this way:
 The leg scale is the working shank's image length, or 1.3 hip widths when larger: facing
 the camera the extended shank points at the lens and looks short, while the hips lie
 across the image; side-on it is the other way round.
+
+values() also gives the foot tip's place in the letter being traced (letter_u to the
+writer's right, letter_v up, in half letter heights from the middle of the recent
+trace's box), named as the synthetic truth names it so the benchmark scores it.
 
 Each letter is one `count` event (code "letter", t_s when it was finished) whose message
 names the recognised letter; its value is the letter's DTW cost (lower is a cleaner match).
@@ -89,6 +97,11 @@ class AnkleAbcsConfig(DrillConfig):
     accept_cost: float = threshold(
         0.45, "DTW cost under which a piece is taken as a complete letter at once; a poorer "
               "match waits to see whether the next piece completes it.")
+    split_share: float = threshold(
+        1.7, "A piece of trace this many times as long as the expected letter (in the path "
+             "length letters have taken so far per unit of template path), and about as "
+             "long as it and the next letter together, is two letters run together: the "
+             "pause between them was missed (the model's toe jitter can hide a short one).")
     smooth_s: float = threshold(
         0.12, "Trace smoothing window: the foot tip is the model's least precise point.")
     pivot_s: float = threshold(
@@ -208,6 +221,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._all_letters: list[_Letter] = []
         self._heights: list[float] = []
         self._paths: list[float] = []  # letters' trace lengths (pixels)
+        self._px_per_unit: list[float] = []  # letters' trace length per unit of template path
         self._rom: list[np.ndarray] = []
         self._set_done = False
         self._need_lowering = False
@@ -346,6 +360,7 @@ class AnkleAbcsAnalyser(Analyser):
         if np.isfinite(height) and height > 0:
             self._heights.append(height)
             self._paths.append(path_length(xy))
+            self._px_per_unit.append(path_length(xy) / path_length(letter_path(rec.letter)))
         note = "" if rec.expected in (None, rec.letter) else f" (expected {rec.expected})"
         ev = Event(t_s=letter.t1, code="letter", kind="count", side=self.side,
                    message=f"Letter {rec.letter}{note}", value=round(rec.distance, 3))
@@ -363,6 +378,13 @@ class AnkleAbcsAnalyser(Analyser):
             self._fragment = pts  # too short for a letter: joins the next piece
             return out
         self._fragment = []
+        cut = self._two_letters_at(pts) if self._held is None else None
+        if cut is not None:
+            first = pts[:cut + 1]
+            out += self._emit(first, self.recogniser.recognise(self._trace_writer(first), self._expected()))
+            if self._set_done:
+                return out
+            return out + self._piece_done(pts[cut:])
         typical = float(np.median(self._paths[-7:])) if self._paths else math.inf
         rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
         if self._held is not None:
@@ -400,6 +422,33 @@ class AnkleAbcsAnalyser(Analyser):
         else:
             self._held = (pts, rec)
         return out
+
+    def _two_letters_at(self, pts: list[_Point]) -> int | None:
+        """Where a piece that holds the expected letter and the next one, traced without a
+        pause between them, splits (None: it does not). Judged on length: the trace length
+        letters have taken per unit of template path so far gives how long each of the two
+        should be; the split is the slowest moment around where the first should end."""
+        n_done = len(self.letters)
+        if len(self._px_per_unit) < 3 or n_done + 1 >= len(ALPHABET) or len(pts) < 10:
+            return None
+        k = float(np.median(self._px_per_unit[-7:]))
+        exp, nxt = ALPHABET[n_done], ALPHABET[n_done + 1]
+        te, tn = path_length(letter_path(exp)), path_length(letter_path(nxt))
+        xy = self._trace_writer(pts)
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+        total = float(cum[-1])
+        if total < self.cfg.split_share * k * te or total < 0.7 * k * (te + tn):
+            return None
+        t = np.array([p.t for p in pts])
+        if not (np.diff(t) > 0).all():
+            return None
+        fps = (len(t) - 1) / max(1e-6, t[-1] - t[0])
+        speed = _smooth(np.gradient(cum, t)[:, None], max(1, round(0.3 * fps) | 1))[:, 0]
+        f = te / (te + tn)
+        near = np.nonzero((cum >= (f - 0.2) * total) & (cum <= (f + 0.2) * total))[0]
+        if not len(near):
+            return None
+        return int(near[np.argmin(speed[near])])
 
     def _flush(self) -> list[Event]:
         """End the piece being traced (the foot stopped or went down) and settle any held one."""
@@ -451,7 +500,6 @@ class AnkleAbcsAnalyser(Analyser):
         # at a sharp corner the foot spends most of the window far from any one spot.
         spread = float(np.percentile(np.linalg.norm(pts - centre, axis=1), 80)) / h
         slow = len(self._speeds) > 0 and float(self._speeds.median()[0]) <= self.cfg.pause_speed
-        self._vals["DBG_spread"] = spread; self._vals["DBG_msp"] = float(self._speeds.median()[0]) if len(self._speeds) else np.nan
         paused = (self._still.covered_s() >= 0.9 * self.cfg.pause_s and spread <= self.cfg.pause_radius
                   and slow)
         if not self._moving:
