@@ -316,7 +316,9 @@ def analyze_command(
 
     build_analyser(drill, side, variant, config, preset)
 
-    show_progress = not quiet and not to_stdout
+    # A bar only animates on a terminal; piped into a log it is one stale line (or, after an
+    # error, a blank one before the error's line).
+    show_progress = not quiet and not to_stdout and err.is_terminal
     if len(reqs) == 1:
         results = [_run_one(reqs[0], err, show_progress)]
     else:
