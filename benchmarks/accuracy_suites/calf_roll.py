@@ -16,7 +16,7 @@ fault F1 >= 0.9; zero fault events on clean clips.
 
 from __future__ import annotations
 
-from benchmarks.accuracy_suites import Case
+from benchmarks.accuracy_suites import Case, RealCase
 from formcheck.synth import CameraSpec, Fault, SynthSpec, landmark_clip
 
 DRILL = "calf-roll"
@@ -62,3 +62,14 @@ def cases(quick: bool = False) -> list[Case]:
         for j, side in enumerate(sides):
             out.append(_fault_case(code, side, 10 + 2 * i + j))
     return out
+
+
+def real_cases() -> list[RealCase]:
+    """Side-on real clips of people upright: the body travels, but no leg lies on a roller,
+    so nothing may count as a stroke and no cue may show."""
+    return [
+        RealCase("sports2d_old_demo4_walking_side.mp4", "walking side-on: no stroke, no cue", max_counts=0),
+        RealCase("rohanx01_bodyweight_squat_side.mp4", "squats side-on: no stroke, no cue", max_counts=0),
+        RealCase("crossfit_6count_squat_side_to_front.mp4", "squats, side then front: no stroke, no cue",
+                 max_counts=0),
+    ]

@@ -145,6 +145,12 @@ class CalfRollConfig(DrillConfig):
               "is not on the roller (sitting up with the knees drawn up, standing) and nothing is "
               "counted. The knee's bend is not used: the ankle on the roller is the model's least "
               "reliable point side-on.")
+    max_knee_rise_calf: float = threshold(
+        0.75, "The rolled knee lies on the leg across the roller, 0.3-0.45 shank lengths above the "
+              "lower ankle (the other foot is planted on the floor); squatting, the knees stand "
+              "0.8-1 shank above the ankles. Through the model rolling read up to ~0.7 (rendered "
+              "clips), side-on squats 0.83-1.1 (real clips). Higher than this is no rolling: "
+              "squats or lunges filmed side-on move the hips along the thigh too.")
 
 
 @dataclass
@@ -440,8 +446,14 @@ class CalfRollAnalyser(Analyser):
         self._clear_raw.add(t, height)
         clear_med = float(self._clear_raw.median()[0])
         tilt = abs(float(tilt_from_horizontal_deg(hip_mid, knee)))
+        # how far the rolled knee stands above the lower ankle (either label: one of them is
+        # on the floor or on the roller whichever the model calls which)
+        ankles_y = [float(im[side_lm(s, "ANKLE"), 1]) for s in SIDES]
+        ankles_y = [y for y in ankles_y if math.isfinite(y)]
+        rise = (max(ankles_y) - float(knee[1])) / calf_med if ankles_y and calf_med > 0 else NAN
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
-                "foot_shape": rot, "hip_height_calf": clear_med, "leg_tilt_deg": tilt}
+                "foot_shape": rot, "hip_height_calf": clear_med, "leg_tilt_deg": tilt,
+                "knee_rise_calf": rise}
 
     # ------------------------------------------------------------------ drill logic
 
@@ -646,7 +658,8 @@ class CalfRollAnalyser(Analyser):
                     w.clear()
             m = self._measure(frame, self.side or side)
             self._vals = m
-            posture = not m["leg_tilt_deg"] > self.cfg.max_leg_tilt_deg
+            posture = not (m["leg_tilt_deg"] > self.cfg.max_leg_tilt_deg
+                           or m["knee_rise_calf"] > self.cfg.max_knee_rise_calf)
             settled = self._calf.covered_s() >= 1.0  # the leg's axis and length are known
             moving = posture and settled and m["roll_speed_calf_per_s"] >= self.cfg.rolling_speed_calf_per_s
             if moving and not self.timer.in_hold:
