@@ -177,19 +177,15 @@ class _Turns:
         self._buf = []
 
     def _dwell_t(self, t_ext: float, s_ext: float, sign: int, from_rest: bool) -> float:
-        """The middle (or, from rest, the end) of the run of samples within h/4 of the
-        extreme s_ext around its time t_ext; sign is +1 for a high, -1 for a low."""
+        """The middle (or, from rest, the end) of the samples since the last turn that lie
+        within h/4 of the extreme s_ext; sign is +1 for a high, -1 for a low. Since the
+        last turn the signal has come a full h from any other extreme, so those samples
+        all belong to this dwell, however the jitter interleaves them."""
         tol = self.h / 4
-        times = [tt for tt, _ in self._buf]
-        near = [sign * (v - s_ext) >= -tol for _, v in self._buf]
-        if t_ext not in times:
+        near = [tt for tt, v in self._buf if sign * (v - s_ext) >= -tol]
+        if not near:
             return t_ext
-        i = j = times.index(t_ext)
-        while i > 0 and near[i - 1]:
-            i -= 1
-        while j + 1 < len(near) and near[j + 1]:
-            j += 1
-        return times[j] if from_rest else (times[i] + times[j]) / 2
+        return near[-1] if from_rest else (near[0] + near[-1]) / 2
 
     def _confirm(self, t_ext: float, s_ext: float, sign: int, from_rest: bool) -> tuple[float, float]:
         t_turn = self._dwell_t(t_ext, s_ext, sign, from_rest)
