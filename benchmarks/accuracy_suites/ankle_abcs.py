@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks.accuracy_suites import Case
+from benchmarks.accuracy_suites import Case, RealCase
 from formcheck.synth import Fault, SynthSpec
 from formcheck.synth.camera import CameraSpec
 
@@ -76,6 +76,19 @@ def cases(quick: bool = False) -> list[Case]:
     out.append(Case("front-leg_moving-right-s11", _spec("right", 11, 6, [Fault("leg_moving", 10.0, 15.0)])))
     out.append(Case("front-foot_down-right-s13", _spec("right", 13, 6, [Fault("foot_down", 12.0, 16.0)])))
     return out
+
+
+def real_cases() -> list[RealCase]:
+    """Real clips of people on their feet: no foot is held up to trace, so no letter may
+    be read and no cue may show."""
+    return [
+        RealCase("treadtv_standing_arm_circles_front.mp4", "standing, arms circling: no letter, no cue",
+                 max_counts=0),
+        RealCase("pose2sim_static_trial_standing_cam01.mp4", "standing still: no letter, no cue", max_counts=0),
+        RealCase("walking_toward_camera_front.mp4", "walking toward the camera: no letter, no cue",
+                 max_counts=0),
+        RealCase("jump_rope_front_man.mp4", "skipping rope, both feet: no letter, no cue", max_counts=0),
+    ]
 
 
 def letters_read(events) -> list[tuple[float, str, str]]:
