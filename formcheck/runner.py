@@ -184,7 +184,8 @@ class VideoSink:
             return
         # Draw on a copy: the thumbnail sink may hold this frame for a fault's peak.
         scene = self.overlay.annotate(ctx.image.copy(), ctx.pose, ctx.status)
-        self.writer.write(scene)
+        # Placed by its time: a variable-rate phone clip keeps its pauses and its length.
+        self.writer.write(scene, ctx.pose.t_s)
 
     def close(self) -> None:
         self.writer.close()

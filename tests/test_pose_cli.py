@@ -104,6 +104,19 @@ def test_video_writer_encodes_on_its_thread(tmp_path):
     assert abs(float(frames[5].mean()) - 100) < 5
 
 
+def test_video_writer_places_timed_frames_by_their_time(tmp_path):
+    """A variable-rate clip (frames 3 and 4 dropped, one frame early by jitter) keeps real time:
+    each frame is repeated until the next one's slot, and a frame early by a fraction of a
+    slot still gets its own."""
+    path = tmp_path / "timed.mp4"
+    times = [0.0, 0.1, 0.2, 0.5, 0.6, 0.69, 0.8]
+    with VideoWriter(path, 10.0, (64, 48)) as writer:
+        for i, t in enumerate(times):
+            writer.write(np.full((48, 64, 3), 30 * i, np.uint8), 100.0 + t)
+    levels = [round(float(f.mean()) / 30) for f in read_video(path)]
+    assert levels == [0, 1, 2, 2, 2, 3, 4, 5, 6]
+
+
 def test_video_writer_unwritable_path(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

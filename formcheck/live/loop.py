@@ -98,24 +98,16 @@ class LatencyStats:
 
 class RealtimeRecorder:
     """--record: the window's frames to a video at the camera's frame rate. The loop shows
-    frames at whatever rate the model allows, so each is written as many times as frame
-    periods have passed since the last, keeping the recording in real time."""
+    frames at whatever rate the model allows, so each is placed by its time (repeated until
+    the next), keeping the recording in real time."""
 
     def __init__(self, path: Path, fps: float):
         from formcheck.render.video_writer import VideoWriter
 
-        self.fps = fps if fps > 0 else 30.0
-        self.writer = VideoWriter(path, fps=self.fps)
-        self._t0: float | None = None
-        self._written = 0
+        self.writer = VideoWriter(path, fps=fps if fps > 0 else 30.0)
 
     def write(self, image: np.ndarray, t: float) -> None:
-        if self._t0 is None:
-            self._t0 = t
-        due = int((t - self._t0) * self.fps) + 1  # frames the video should hold by time t
-        for _ in range(due - self._written):
-            self.writer.write(image)
-            self._written += 1
+        self.writer.write(image, t)
 
     def close(self) -> None:
         self.writer.close()

@@ -69,6 +69,9 @@ class VideoWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._error: BaseException | None = None
         self._closed = False
+        self._t0: float | None = None  # the first timed frame's t_s
+        self._slots = 0  # frames queued so far
+        self._last: np.ndarray | None = None  # repeated to fill a gap before the next timed frame
         self._thread = threading.Thread(target=self._run, name="formcheck-encode", daemon=True)
         self._thread.start()
 
@@ -98,12 +101,29 @@ class VideoWriter:
         self._writer.write(image)
         self.frames_written += 1
 
-    def write(self, image_bgr: np.ndarray) -> None:
+    def write(self, image_bgr: np.ndarray, t_s: float | None = None) -> None:
+        """Queue one frame. With `t_s` (seconds, any origin) the frame is placed by its time
+        at this writer's fps: the previous frame stays on screen for the slots in between, so
+        a variable-rate phone clip or a live loop slower than the camera keeps real time in
+        the video (a frame whose slot is already taken is left out)."""
         if self._closed:
             raise RuntimeError("VideoWriter is closed")
         if self._error is not None:
             raise self._error
+        if t_s is not None:
+            if self._t0 is None:
+                self._t0 = t_s
+            slot = round((t_s - self._t0) * self.fps)
+            if slot < self._slots:
+                return
+            while self._slots < slot and self._last is not None:
+                self._put(self._last)
+        self._put(image_bgr)
+        self._last = image_bgr
+
+    def _put(self, image_bgr: np.ndarray) -> None:
         self._queue.put(image_bgr)
+        self._slots += 1
 
     def close(self) -> None:
         """Encode what is queued, finish the file, and raise an encoder error if one occurred."""
