@@ -187,6 +187,25 @@ def test_an_ankle_lost_onto_the_other_foot_is_no_hips_drop():
     assert an.summary()["sets"][0]["reps"] == clip.sets[0]["reps"]
 
 
+def test_hips_unread_for_most_of_a_set_are_noted_not_guessed():
+    """With the rolled ankle lost in most frames the hips' height is read only now and
+    then: the report says hips_down was hardly checked (a missed fault is no pass)."""
+    clip = landmark_clip(spec("left", 4, [Fault("hips_down", 8.5, 14.5)]), noise_px=NOISE_PX)
+    frames = []
+    for i, f in enumerate(clip.frames):
+        if i % 5:
+            im = f.image.copy()
+            im[[27, 28]] = np.nan  # both ankles lost
+            f = dataclasses.replace(f, image=im)
+        frames.append(f)
+    an = run(frames)
+    summary = an.summary()
+    assert summary["sets"][0]["hips_read_share"] < 0.5
+    assert "hips_down" in summary["notes"]
+    clean = run(landmark_clip(spec("left", 4), noise_px=NOISE_PX).frames).summary()
+    assert clean["notes"] == {} and clean["sets"][0]["hips_read_share"] > 0.9
+
+
 def test_a_steady_pace_read_long_is_not_too_fast_but_doubling_it_is():
     """Through the model a pass can read up to ~1.4x its true length: a steady roller whose
     passes read 0.65 calf/s is not cued, while doubling their own pace is."""

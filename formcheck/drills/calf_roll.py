@@ -124,6 +124,9 @@ class CalfRollConfig(DrillConfig):
              "rolled leg (hips to knee, extended) is the model losing the ankle on the roller, not "
              "the leg: the hips' height is not read from it. The knee's 6-10 deg of bend moves the "
              "true ankle up to ~0.17 off that line; the hips sinking tilts the whole line.")
+    hips_read_min_share: float = threshold(
+        0.5, "A set whose hips' height could be read in less than this share of its rolling gets a "
+             "note in the report that hips_down was hardly checked (a missed fault is no pass).", -1)
     hips_up_margin_calf: float = threshold(
         0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
     rolling_speed_calf_per_s: float = threshold(
@@ -318,6 +321,7 @@ class CalfRollAnalyser(Analyser):
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
         self._set_clear: list[float] = []
+        self._hips_read = np.zeros(2)  # (frames the hips' height was read, frames) rolling, this set
         self._vals: dict[str, float] = {}
 
     # ------------------------------------------------------------------ measurement
@@ -449,7 +453,7 @@ class CalfRollAnalyser(Analyser):
         rise = (max(ankles_y) - float(knee[1])) / calf_med if ankles_y and calf_med > 0 else NAN
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
                 "foot_shape": rot, "hip_height_calf": clear_med, "leg_tilt_deg": tilt,
-                "knee_rise_calf": rise}
+                "knee_rise_calf": rise, "hips_read": float(math.isfinite(height))}
 
     # ------------------------------------------------------------------ drill logic
 
@@ -561,6 +565,7 @@ class CalfRollAnalyser(Analyser):
             if onset <= tt < t:
                 self.turns.update(float(tt), float(v))
         self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
+        self._hips_read = np.zeros(2)
         self._speed_hist = []
         self._prev_fast = False
         self._judged, self._limit_at = [], {}
@@ -603,6 +608,10 @@ class CalfRollAnalyser(Analyser):
             "pass_speed_calf_per_s": round(float(np.median([p.speed for p in passes])), 3) if passes else None,
             "foot_turn_range_calf": round(self._swing(rot), 3) if len(rot) else None,
             "hip_height_calf": round(float(np.median(clear)), 3) if len(clear) else None,
+            # Share of the rolling the hips' height could be read in (the rolled ankle found
+            # on the leg's line): where it is low, hips_down was hardly checked.
+            "hips_read_share": round(float(self._hips_read[0] / self._hips_read[1]), 2)
+            if self._hips_read[1] else None,
         }
 
     def _take_passes(self, t: float, final: bool = False) -> list[Event]:
@@ -700,6 +709,8 @@ class CalfRollAnalyser(Analyser):
                     self.no_rot.onset_hint = self._still_since(t)
             if math.isfinite(m["hip_height_calf"]):
                 self._set_clear.append(m["hip_height_calf"])
+            if rolling:
+                self._hips_read += (m["hips_read"], 1.0)
             # Hips are judged only while the leg is actually travelling: at the end of a set
             # the person sits down to rest, which is no fault.
             moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
@@ -751,7 +762,19 @@ class CalfRollAnalyser(Analyser):
                 self._rolled_s() if self.sets.current else 0.0), 2),
             "stroke_length_share_median": round(float(np.median(lengths)), 3) if lengths else None,
             "sets_per_leg": {s: self.sets.sets_done(s) for s in SIDES},
+            "notes": self._notes(sets),
         }
+
+    def _notes(self, sets: list[Any]) -> dict[str, str]:
+        """What could not be checked, and why, for the report."""
+        notes = {}
+        unread = [s for s in sets if (s.figures.get("hips_read_share") or 1.0) < self.cfg.hips_read_min_share]
+        if unread:
+            notes["hips_down"] = (
+                f"In {len(unread)} of {len(sets)} sets the rolled ankle was mostly hidden or lost, so "
+                "whether the hips stayed lifted was hardly checked: film exactly side-on with both "
+                "feet in view.")
+        return notes
 
     def status(self) -> LiveStatus:
         st = LiveStatus(drill=self.drill_id, reading=self.setup.reliable, side=self.side,
