@@ -328,15 +328,19 @@ class CalfRollAnalyser(Analyser):
 
     def _pick_side(self, im: np.ndarray, seen: np.ndarray) -> str | None:
         """The rolled leg: the one whose knee is the lower (see _rolled_knee), by a vote
-        over the last 2 s so that the model's brief label swaps do not change it."""
+        over the last 2 s so that the model's brief label swaps do not change it. Frames
+        with a knee hidden (side-on the far knee often is) do not vote."""
         if self.side_hint in SIDES:
             return self.side_hint
-        if not seen[[LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_HIP, LM.RIGHT_HIP]].all():
+        if not seen[[LM.LEFT_HIP, LM.RIGHT_HIP]].all() or not seen[[LM.LEFT_KNEE, LM.RIGHT_KNEE]].any():
             return None
-        _, label = self._rolled_knee(im)
-        self._side_votes.add(self.last_t or 0.0, 1.0 if label == "left" else 0.0)
+        if seen[[LM.LEFT_KNEE, LM.RIGHT_KNEE]].all():
+            _, label = self._rolled_knee(im, None)
+            self._side_votes.add(self.last_t or 0.0, 1.0 if label == "left" else 0.0)
         if self.sets.current is not None and self.side is not None:
             return self.side  # the rolled leg does not change within a set
+        if not len(self._side_votes):
+            return None
         return "left" if float(self._side_votes.mean()[0]) >= 0.5 else "right"
 
     @staticmethod
@@ -351,16 +355,23 @@ class CalfRollAnalyser(Analyser):
         return np.array([f @ axis, f @ np.array([-axis[1], axis[0]])])
 
     @staticmethod
-    def _rolled_knee(im: np.ndarray) -> tuple[np.ndarray, str]:
+    def _rolled_knee(im: np.ndarray, side: str | None) -> tuple[np.ndarray, str]:
         """The rolled leg's knee, found by where it is rather than by its label: the rolled
         leg lies across the roller while the other knee is drawn up (or rests on top of it),
         so the rolled knee is the lower one in the image. Side-on the model now and then
         swaps the labels of the two legs; the lower knee is the rolled one either way.
-        Returns the knee and the label it carries in this frame."""
+        With one knee hidden, the seen one is taken only if it carries the rolled leg's
+        label (`side`): nothing says otherwise which knee it is. Returns the knee (NaN if
+        not found) and the label it carries in this frame."""
         lk, rk = im[LM.LEFT_KNEE], im[LM.RIGHT_KNEE]
-        if not np.isfinite(rk[:2]).all() or (np.isfinite(lk[:2]).all() and lk[1] >= rk[1]):
+        l_ok, r_ok = bool(np.isfinite(lk[:2]).all()), bool(np.isfinite(rk[:2]).all())
+        if l_ok and r_ok:
+            return (lk, "left") if lk[1] >= rk[1] else (rk, "right")
+        if l_ok and side in (None, "left"):
             return lk, "left"
-        return rk, "right"
+        if r_ok and side in (None, "right"):
+            return rk, "right"
+        return np.full(3, NAN), side or "left"
 
     @staticmethod
     def _rolled_ankle(im: np.ndarray, hip_mid: np.ndarray, knee: np.ndarray, gate: float) -> np.ndarray:
@@ -399,7 +410,7 @@ class CalfRollAnalyser(Analyser):
     def _measure(self, frame: PoseFrame, side: str) -> dict[str, float]:
         t, im = frame.t_s, frame.image
         hip_mid = (im[LM.LEFT_HIP] + im[LM.RIGHT_HIP]) / 2.0  # the same whatever the labels
-        knee, _ = self._rolled_knee(im)
+        knee, _ = self._rolled_knee(im, side)
         foot_side = self._rolled_foot(im, hip_mid)
         hk = knee[:2] - hip_mid[:2]
         thigh = float(np.linalg.norm(hk))
