@@ -206,6 +206,30 @@ def test_hips_unread_for_most_of_a_set_are_noted_not_guessed():
     assert clean["notes"] == {} and clean["sets"][0]["hips_read_share"] > 0.9
 
 
+def _rolled_camera(frames: list[PoseFrame], deg: float) -> list[PoseFrame]:
+    """The frames as a camera rolled by deg about its axis would see them."""
+    a = np.radians(deg)
+    r = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    out = []
+    for f in frames:
+        im, c = f.image.copy(), np.array([f.width / 2, f.height / 2])
+        im[:, :2] = (im[:, :2] - c) @ r.T + c
+        out.append(dataclasses.replace(f, image=im))
+    return out
+
+
+@pytest.mark.parametrize("deg", [-10.0, 10.0])
+def test_a_rolled_camera_counts_the_same_and_finds_the_hips_down(deg):
+    """A phone propped 10 deg off level: strokes are read along the leg, not the image
+    rows, and the hips against the person's own lifted level."""
+    clip = landmark_clip(spec("left", 5, [Fault("hips_down", 8.5, 14.5)]), noise_px=NOISE_PX)
+    an = run(_rolled_camera(clip.frames, deg))
+    assert [s["reps"] for s in an.summary()["sets"]] == [s["reps"] for s in clip.sets]
+    (truth,) = clip.events_of("fault")
+    got = faults(an)
+    assert [e.code for e in got] == ["hips_down"] and matches(got[0], truth)
+
+
 def test_a_steady_pace_read_long_is_not_too_fast_but_doubling_it_is():
     """Through the model a pass can read up to ~1.4x its true length: a steady roller whose
     passes read 0.65 calf/s is not cued, while doubling their own pace is."""
