@@ -23,7 +23,8 @@ own travel along the shank axis *is* the contact point's travel along the calf:
   of the calf: short passes roll one spot); tempo in strokes per minute;
 - speed: a pass's travel over its duration, in calf lengths per second; `too_fast` when
   faster than an absolute limit or than twice the person's own pace in this set (the
-  model's length scale errs by up to ~1.4x, which cancels against their own passes);
+  model's length scale errs by up to ~1.4x, which cancels against their own passes; the
+  event's value is the fastest pass as a multiple of that limit);
 - leg rotation: turning the leg in and out turns the foot about the shank. Side-on that
   shows in the image as a change of the foot's shape against the shin: the heel-to-toe
   vector, in the leg's frame (along it, across it) and in calf lengths, moves as the
