@@ -15,8 +15,11 @@ sideways extent, and toes turned out point opposite ways and cancel in the mean.
 both feet point the same way along the image, by most of a foot length. So the mean
 sideways extent of the two feet, per foot length (taken from the body's proportions,
 since a foot pointing at the camera is foreshortened), measures the turn whatever the
-build, camera height, distance or mirroring; and past a clear turn it pulls the width
-ratio down toward a side-on body's. The head is no witness: people turn it to look at
+build, camera height, distance or mirroring; past a clear turn it pulls the width ratio
+down into the oblique band. Only that far: the feet's reading saturates from about 50 deg
+of turn on (the model's foot points sit inside the foot's ends, and side-on the far foot
+is partly hidden), so they can rule out a front view but cannot tell oblique from
+side-on; that stays with the widths. The head is no witness: people turn it to look at
 the screen by the camera, whichever way their body faces.
 """
 
@@ -38,13 +41,15 @@ View = Literal["front", "side", "oblique", "unknown"]
 FRONT_MIN_WIDTH_RATIO = 0.42
 SIDE_MAX_WIDTH_RATIO = 0.25
 # The feet's mean sideways extent (heel to toe along the image's x, per foot length) from
-# which the body counts as turned away from the camera, and at which it is side-on. Facing
-# the camera it reads under 0.25 (real clips and renders: 0-0.2; 0.3 with the body turned
-# ~30 deg), side-on 0.6-0.9 (the model's heel and toe points sit inside the foot's ends).
+# which the body counts as turned away from the camera, and at which fully so. Facing the
+# camera it reads under 0.25 through the model (real clips and renders: 0-0.2; 0.3 with
+# the body turned ~30 deg), from ~50 deg of turn to side-on 0.6-0.9 (the model's heel and
+# toe points sit inside the foot's ends).
 FEET_TURNED_MIN = 0.45
-FEET_SIDE_ON = 0.7
-# A side-on body's width ratio (its depth over its torso): where the feet pull it.
-SIDE_ON_WIDTH_RATIO = 0.2
+FEET_TURNED_FULL = 0.7
+# Where the feet pull the width ratio of a body they show turned: the middle of the oblique
+# band (between SIDE_MAX_WIDTH_RATIO and FRONT_MIN_WIDTH_RATIO above).
+TURNED_WIDTH_RATIO = 0.33
 # Foot length (heel to toe tip) against the torso (shoulder to hip midpoints) and against
 # the leg (hip-knee-ankle) for adults: foot ~0.15 of stature, torso ~0.30, leg ~0.49.
 FOOT_PER_TORSO = 0.5
@@ -98,16 +103,16 @@ def feet_turn(frame: PoseFrame) -> float:
 
 
 def width_ratio(frame: PoseFrame) -> float:
-    """The view's ratio: the body's width ratio (body_width_ratio), pulled toward a side-on
-    body's (SIDE_ON_WIDTH_RATIO) as far as the feet show the body turned past
-    FEET_TURNED_MIN, all the way at FEET_SIDE_ON (see the module doc). The feet only ever
+    """The view's ratio: the body's width ratio (body_width_ratio), pulled toward the
+    oblique band (TURNED_WIDTH_RATIO) as far as the feet show the body turned past
+    FEET_TURNED_MIN, all the way at FEET_TURNED_FULL (see the module doc). The feet only ever
     narrow it: a body that looks narrow is not made wider. Without both feet: the widths."""
     r = body_width_ratio(frame)
     f = abs(feet_turn(frame))
     if not (np.isfinite(r) and np.isfinite(f)):
         return r
-    w = min(1.0, max(0.0, (f - FEET_TURNED_MIN) / (FEET_SIDE_ON - FEET_TURNED_MIN)))
-    return (1.0 - w) * r + w * min(r, SIDE_ON_WIDTH_RATIO)
+    w = min(1.0, max(0.0, (f - FEET_TURNED_MIN) / (FEET_TURNED_FULL - FEET_TURNED_MIN)))
+    return (1.0 - w) * r + w * min(r, TURNED_WIDTH_RATIO)
 
 
 def missing_parts(frame: PoseFrame, parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
