@@ -111,14 +111,13 @@ class AnkleAbcsConfig(DrillConfig):
     smooth_s: float = threshold(
         0.12, "Trace smoothing window: the foot tip is the model's least precise point.")
     image_x_share: float = threshold(
-        0.3, "The writer's left-right is read from image x alone while the hips' left-right "
-             "direction has at least this share along image x (1 facing the camera, 0 "
-             "side-on); only nearer side-on is the model's relative depth mixed in. Depth "
-             "is the model's noisiest output: mixed in by the hips' turn it put more noise "
-             "than letter into the trace (rendered clips: letter_u error 1.06 -> 0.37 "
-             "facing the camera; from 45 deg round the model's hips read only ~0.3-0.5 "
-             "along x, and reading x alone took 12-letter alphabets from 1-5 letters "
-             "counted to all 12).")
+        0.15, "The writer's left-right is read from image x alone while the hips' left-right "
+              "direction has at least this share along image x (1 facing the camera, 0 "
+              "side-on); only nearer side-on is the model's relative depth mixed in. Depth "
+              "is the model's noisiest output: mixed in by the hips' turn it put more noise "
+              "than letter into the trace (rendered clips: letter_u error 0.92 -> 0.40). The "
+              "model reads hips turned further than they are (camera 40-50 deg round: "
+              "0.24-0.45, not 0.64-0.77), side-on 0.00-0.02.")
     pivot_s: float = threshold(
         0.4, "The foot tip is traced about the ankle's mean over this long (as smooth as the "
              "toe): if the leg sways, the letter still comes out right. Longer (a median over "
