@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import signal
 from collections import deque
 from multiprocessing.connection import Connection
@@ -201,6 +202,13 @@ def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> N
     # Ctrl-C reaches the whole process group: the parent decides when to stop (and saves what
     # was measured); the child just finishes its frame and waits to be told.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if kwargs.get("quiet", True):
+        # LiteRT and MediaPipe print INFO/WARNING lines to fd 2 on their own (a "NORM_RECT"
+        # warning whenever a person reappears): noise on a runner's terminal. Errors still
+        # reach the parent, as messages on the pipe or as this process's exit code.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     try:
         estimator = PoseEstimator(model, mode, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every load failure goes back to the parent
