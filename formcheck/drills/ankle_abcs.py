@@ -429,7 +429,11 @@ class AnkleAbcsAnalyser(Analyser):
         expected = self._expected()
         # as long as the expected letter would be, allowing for a lead-in
         plausible = 0.6 <= (length / scale_h) / path_length(letter_path(expected)) <= 2.5
-        if rec.shape_cost <= self.cfg.accept_cost:
+        if not self.letters and rec.letter != expected:
+            # The set opens with A: a first piece that is something else is the foot
+            # finding A's start after the lift; it goes in front of the next piece.
+            self._fragment = pts
+        elif rec.shape_cost <= self.cfg.accept_cost:
             out += self._emit(pts, rec)
         elif plausible and rec.letter == expected and rec.scores[expected] <= 2 * self.cfg.accept_cost:
             out += self._emit(pts, rec)  # a shaky but plausible next letter (I, J, L are short)
