@@ -103,3 +103,20 @@ def test_a_huge_frame_is_shrunk_for_the_model_but_landmarks_stay_in_its_pixels(f
     # Same body points, in the big frame's pixels: within 1 % of the frame's height.
     err = np.abs(big_pose.image[seen, :2] - 6 * small_pose.image[seen, :2])
     assert np.median(err) < 0.01 * big.shape[0]
+
+
+def test_frames_of_different_sizes_in_flight_together(frames):
+    """An image folder of photos of different sizes: a new size while frames are in flight."""
+    image, t = frames[0]
+    small = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2))
+    with PoseEstimator("lite", mode="image") as here:
+        expected = [here.process(im, t, i) for i, im in enumerate((image, small, image))]
+    with ProcessPoseEstimator("lite", mode="image") as there:
+        there.submit(image, t, 0)
+        there.submit(small, t, 1)
+        got = [there.collect()]
+        there.submit(image, t, 2)
+        got += [there.collect(), there.collect()]
+        assert not there._retired  # the old blocks are freed once their frames are back
+    for a, b in zip(expected, got, strict=True):
+        _same(a, b)

@@ -61,6 +61,7 @@ class ProcessPoseEstimator:
         self._proc.start()
         child_conn.close()
         self._shm: SharedMemory | None = None
+        self._retired: list[SharedMemory] = []  # blocks of an earlier frame size, freed once unused
         self._slot_shape: tuple[int, ...] | None = None
         self._next_slot = 0
         self._in_flight: deque[int] = deque()
@@ -111,6 +112,8 @@ class ProcessPoseEstimator:
             raise RuntimeError("no frame in flight: submit() one first")
         _, pose = self._receive()
         self._in_flight.popleft()
+        if self._retired and not self._in_flight:
+            self._release_retired()
         return pose
 
     def process(self, image_bgr: np.ndarray, t_s: float, index: int = -1, luma: float | None = None) -> PoseFrame:
@@ -121,9 +124,12 @@ class ProcessPoseEstimator:
         """Shared memory for SLOTS frames of this shape (reallocated if the size changes)."""
         if shape == self._slot_shape:
             return
-        if self._in_flight:
-            raise RuntimeError("frame size changed with frames in flight")
-        self._release_shm()
+        # Photos of different sizes in one folder: the frames still in flight keep their old
+        # block until they are collected.
+        if self._shm is not None:
+            self._retired.append(self._shm)
+        if not self._in_flight:
+            self._release_retired()
         self._shm = SharedMemory(create=True, size=SLOTS * int(np.prod(shape)))
         self._slot_shape = shape
         self._next_slot = 0
@@ -141,13 +147,10 @@ class ProcessPoseEstimator:
         self._proc.join(1.0)
         return ModelError(f"the pose model process stopped unexpectedly (exit code {self._proc.exitcode})")
 
-    def _release_shm(self) -> None:
-        if self._shm is not None:
-            self._shm.close()
-            with contextlib.suppress(FileNotFoundError):
-                self._shm.unlink()
-            self._shm = None
-            self._slot_shape = None
+    def _release_retired(self) -> None:
+        for shm in self._retired:
+            _free(shm)
+        self._retired.clear()
 
     def close(self) -> None:
         if self._closed:
@@ -160,7 +163,10 @@ class ProcessPoseEstimator:
             self._proc.kill()
             self._proc.join()
         self._conn.close()
-        self._release_shm()
+        if self._shm is not None:
+            self._retired.append(self._shm)
+            self._shm = None
+        self._release_retired()
 
     def __enter__(self) -> Self:
         return self
@@ -176,6 +182,12 @@ def open_estimator(model: str | Path = DEFAULT_MODEL, mode: str = "video", *, se
     if separate_process:
         return ProcessPoseEstimator(model, mode, **kwargs)
     return PoseEstimator(model, mode, **kwargs)
+
+
+def _free(shm: SharedMemory) -> None:
+    shm.close()
+    with contextlib.suppress(FileNotFoundError):
+        shm.unlink()
 
 
 def _rebuild_error(kind: str, message: str) -> Exception:
