@@ -231,3 +231,32 @@ def test_ankle_abc_letters_are_kept_for_the_report(tmp_path):
         assert tr.points.shape[1] == 2 and len(tr.points) > 10
         assert tr.facing_camera  # filmed from the front: the report mirrors them back
     assert 'class="plot traces"' in out.html.read_text()
+
+
+def test_a_4k_clip_gets_an_annotated_video_of_at_most_1280_px(tmp_path, pose_builder):
+    """Frames, skeleton and ABC trace are scaled together: the skeleton lands on the body."""
+    import cv2
+
+    from formcheck.drills.base import LiveStatus
+    from formcheck.runner import VIDEO_MAX_SIDE, FrameContext, VideoSink
+
+    big = np.zeros((2160, 3840, 3), np.uint8)
+    pose = pose_builder(scale=900.0, hip=(1920.0, 990.0), width=3840, height=2160)
+    trace = np.array([[1800.0, 1900.0], [2000.0, 2000.0]])
+    path = tmp_path / "big.mp4"
+    sink = VideoSink(path, 30.0, (3840, 2160), 1.0)
+    for i in range(3):
+        status = LiveStatus("ankle-abcs", reading=True, trace=trace)
+        sink.on_frame(FrameContext(big.copy(), pose, status, {}, []))
+    sink.close()
+    cap = cv2.VideoCapture(str(path))
+    ok, frame = cap.read()
+    assert ok and frame.shape[:2] == (720, VIDEO_MAX_SIDE)
+    # The skeleton was drawn at a third of the landmarks' 4K positions: bright pixels around the
+    # scaled hips, none far from the body.
+    hip = (pose.image[[23, 24], :2].mean(axis=0) / 3).astype(int)
+    near = frame[hip[1] - 40:hip[1] + 40, hip[0] - 80:hip[0] + 80]
+    assert near.max() > 100
+    assert frame[:500, :400].max() < 60  # the empty top-left stays empty
+    # The trace's end, also scaled.
+    assert frame[660:675, 660:675].max() > 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,12 @@ class PoseFrame:
     def xy(self, lm: LM | int) -> np.ndarray:
         """Image position (x, y) in pixels of one landmark (NaN when missing)."""
         return self.image[int(lm), :2]
+
+    def scaled(self, factor: float) -> PoseFrame:
+        """The same pose on the frame resized by `factor` (image landmarks and size; world
+        landmarks are metres and stay)."""
+        return dataclasses.replace(self, image=self.image * factor, width=max(1, round(self.width * factor)),
+                                   height=max(1, round(self.height * factor)), extra=dict(self.extra))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (one line of a landmark recording). NaN becomes null."""
