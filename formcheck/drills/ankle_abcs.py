@@ -718,7 +718,13 @@ class AnkleAbcsAnalyser(Analyser):
         c = clear[side]
         self._vals["foot_clearance_share"] = c
         self._clear_hist.add(t, c)
-        up = math.isfinite(c) and c >= self.cfg.lift_min
+        # Lifted from lift_min up; once lifted, the foot stays up until it is as low as the
+        # foot-down level (hysteresis): from a low camera part-way round the model's read
+        # of the lifted foot's height over the other swings by most of a lift as the foot
+        # turns (rendered, 0.25 m high and 50 deg round: 0.07-0.76 with the foot held up),
+        # and every false "down" threw away the letter under way.
+        up = math.isfinite(c) and (c >= self.cfg.lift_min or (
+            self._lifted_since is not None and c >= self.cfg.foot_down_clearance))
         down = math.isfinite(c) and c < self.cfg.foot_down_clearance
         if up and self._need_lowering:
             up = False  # the set is done: a new one on this foot starts after a fresh lift
@@ -755,7 +761,10 @@ class AnkleAbcsAnalyser(Analyser):
             self._lifted_since is not None and t - self._lifted_since >= self.cfg.settle_s
             and self._ankle_steady(scale))
         settled = self._settled
-        if settled and point is not None and math.isfinite(scale) and scale > 0:
+        # In the band between the two levels the trace waits (neither read nor dropped):
+        # a foot being put down passes through it, and what it traces then is no letter.
+        high = math.isfinite(c) and c >= self.cfg.lift_min
+        if settled and high and point is not None and math.isfinite(scale) and scale > 0:
             out += self._segment(point, scale)
             if self.sets.current is not None:
                 self._record_direction(frame, side)
