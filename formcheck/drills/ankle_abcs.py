@@ -127,24 +127,31 @@ class AnkleAbcsConfig(DrillConfig):
         0.3, "Least letter height, in leg-scale units, assumed until the first letter is seen "
              "(the toe swings ~20 deg each way about the ankle).")
     leg_moving_ratio: float = threshold(
-        2.0, "The leg is moving when the ground its hip or ankle covers within leg_window_s is "
-             "this many times its own resting scatter (the median over the set so far): how "
-             "much the model's points wander on a still leg depends on the camera, the view "
-             "and the person (on rendered clean clips 0.03-0.13 leg-scale units), so a fixed "
-             "level either misses sways in a steady view or cues the jitter of a noisy one.", 1)
+        1.7, "The leg is moving when the ground its hip or ankle covers within leg_window_s, "
+             "taken as the median over leg_sustain_s, is this many times its own resting "
+             "scatter (the median over the set so far): how much the model's points wander "
+             "on a still leg depends on the camera, the view and the person (on rendered "
+             "clean clips 0.03-0.13 leg-scale units), so a fixed level either misses sways "
+             "in a steady view or cues the jitter of a noisy one.", 1)
     leg_moving_off_ratio: float = threshold(
-        1.5, "The leg-moving cue clears below this many times the resting scatter (hysteresis).", 1)
+        1.3, "The leg-moving cue clears below this many times the resting scatter (hysteresis).", 1)
     leg_rest_floor: float = threshold(
         0.05, "Least resting scatter assumed (leg-scale units, ~2 cm across): a leg read "
               "stiller than this would make a 4 cm shift a fault.", 1)
     leg_rest_ceiling: float = threshold(
         0.15, "Most resting scatter assumed (~6 cm across): a leg moving from the start must "
               "not teach the analyser that moving is resting.", 1)
+    leg_sustain_s: float = threshold(
+        2.5, "The leg's movement is judged on its median over this long (two swings of a "
+             "sway): a sway keeps it up swing after swing, dipping only at the turns, while "
+             "the model's hip and ankle jump about for a second at a time as the foot turns "
+             "(runs over twice the resting scatter up to 1.6 s on rendered clean clips). An "
+             "instantaneous level missed a 6 cm sway filmed from low, whose reading dips "
+             "under it at every turn.")
     leg_moving_min_on_s: float = threshold(
-        2.0, "The leg must keep moving this long (more than one swing of a sway) before the "
-             "cue shows: the model's hip and ankle jump about for a second at a time as the "
-             "foot turns (on rendered clean clips runs over twice the resting scatter lasted "
-             "up to 1.6 s).", 1)
+        3.0, "The sustained movement must stay over leg_moving_ratio this long before the cue "
+             "shows (rendered clips: up to 2.4 s on clean alphabets as letters' turns shake "
+             "the model's points, 4.3 s and more on 5 s sways of 6 cm).", 1)
     leg_window_s: float = threshold(
         1.25, "Window over which the leg's movement is sized: one swing of a swaying leg.")
     foot_down_clearance: float = threshold(
@@ -209,6 +216,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
         self._move_hist = TrailingWindow(8.0)
+        self._move_sustained = TrailingWindow(c.leg_sustain_s)
         self._rest_scatter = TrailingWindow(120.0)  # leg movement while tracing, this set
         self._leg_hint: float | None = None
         self._hips = TrailingWindow(3.0)
@@ -754,6 +762,12 @@ class AnkleAbcsAnalyser(Analyser):
         move = self._relative_movement(t, move)
         self._vals["leg_movement_ratio"] = move
         self._move_hist.add(t, move)
+        if math.isfinite(move):
+            self._move_sustained.add(t, move)
+        elif not up:
+            self._move_sustained.clear()
+        sustained = float(self._move_sustained.median()[0]) if len(self._move_sustained) >= 5 else NAN
+        self._vals["leg_movement_sustained"] = sustained
         # The ankle settling tells when the lift is over; once it has, tracing is read
         # until the foot goes down again (the model's ankle point follows the foot tip
         # at moments, which is no new lift).
@@ -769,7 +783,7 @@ class AnkleAbcsAnalyser(Analyser):
             if self.sets.current is not None:
                 self._record_direction(frame, side)
         if self.sets.current is not None:
-            out += self._feed_faults(t, move, c)
+            out += self._feed_faults(t, sustained, c)
         out += self._confirmed
         out += self._settle_pending_leg(t)
         if self._set_done:
@@ -783,7 +797,9 @@ class AnkleAbcsAnalyser(Analyser):
                                      if self._leg_hint is not None else ev)
             self._leg_hint = None
         if self.leg_moving.active and not was and self.leg_moving.onset_t is not None:
-            self._leg_hint = self._first_stir(self.leg_moving.onset_t)
+            # the median over leg_sustain_s rises past the level once half its window is
+            # over it: the movement itself began about half a window earlier
+            self._leg_hint = self._first_stir(self.leg_moving.onset_t - 0.5 * self.cfg.leg_sustain_s)
         self._pending_down += self.foot_down.update(t, clear)
         return []
 
