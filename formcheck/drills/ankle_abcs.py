@@ -26,10 +26,14 @@ What is measured, and why this way:
   over about a second, in leg-scale units (the knee is left out: seen from the front the
   model's knee wanders as the foot moves under it), as a multiple of the leg's own
   resting scatter (its median over the set: how still the model reads a still leg
-  depends on camera, view and person), sustained for longer than a swing (the model's
-  points jump about for a second at a time as the foot turns). Lowering or lifting the
+  depends on camera, view and person), taken as its median over two swings and held
+  for longer than that (the model's points jump about for a second at a time as the
+  foot turns, while a sway keeps the movement up swing after swing). Lowering or lifting the
   foot also moves the leg; a leg-moving spell that runs into the foot going down is part
   of that (foot_down, or the end of the set), not a separate fault;
+- lifted: from `lift_min` up; once lifted the foot stays up until it is as low as the
+  foot-down level, and in between the trace waits (the model's read of the foot's height
+  from a low camera dips for moments; a foot being put down passes through the band);
 - foot clear of the floor (`foot_down`): the working foot's lowest point against the other
   foot's lowest point (the floor), in leg-scale units. Putting the foot down after the
   last letter ends the set; it is a fault only when tracing goes on afterwards;
