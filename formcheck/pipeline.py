@@ -5,9 +5,11 @@ as (VideoFrame, PoseFrame) pairs in order.
 
 Decoding, inference and the caller's own work (analysis, drawing, writing) each run on
 their own thread, a few frames apart, so on a 2-core machine the model is never waiting
-for a decoder and the decoder never waits for the caller. MediaPipe and FFmpeg release
-the GIL while they work, which is what makes threads (rather than processes, which would
-copy every frame) enough here.
+for a decoder and the decoder never waits for the caller. FFmpeg releases the GIL while it
+decodes, so a thread is enough there. MediaPipe's Python API takes the GIL several times a
+frame, so the model is best given a process of its own (ProcessPoseEstimator, one copy of
+each frame through shared memory); the inference thread then only hands frames over, two
+ahead, and collects the poses in order.
 
 A landmark recording has no images: its recorded poses go straight to the smoother (or
 past it, when the recording was smoothed already).
