@@ -210,7 +210,8 @@ def _progress(console: Console) -> Progress:
 
 
 def summary_tables(report: dict[str, Any]) -> list[Table]:
-    """The readable summary printed when no output file was asked for."""
+    """The readable summary printed for one file (and for each of several, when no output file
+    was asked for)."""
     src = report["source"]
     head = Table(title=f"{report['drill']}: {Path(src.get('path') or src['kind']).name}", show_header=False)
     head.add_column("", style="bold")
@@ -229,7 +230,9 @@ def summary_tables(report: dict[str, Any]) -> list[Table]:
     if sets:
         keys: list[str] = []
         for s in sets:
-            keys += [k for k in s if k not in keys and k not in ("side", "t_s", "t_end_s")]
+            # Scalars only: nested figures (each hold of a set, say) are in the JSON and HTML.
+            keys += [k for k, v in s.items() if k not in keys and k not in ("side", "t_s", "t_end_s")
+                     and not isinstance(v, (list, dict))]
         t = Table(title="sets")
         if len(keys) <= 6:
             for col in ("#", "side", "from", "to", *keys):
@@ -331,7 +334,9 @@ def analyze_command(
             import json
 
             sys.stdout.write(json.dumps(res.report, indent=1, ensure_ascii=False) + "\n")
-        elif not any_output and res.report is not None:
+        elif res.report is not None and (not any_output or (len(results) == 1 and not quiet)):
+            # One file: what it found, also when reports were written. Several written to files:
+            # the files say it, and a table per file would scroll the errors away.
             for t in summary_tables(res.report):
                 out.print(t)
         if not quiet and res.written:
