@@ -1,4 +1,5 @@
-"""Shared test fixtures: the real footage folder, and hand-built poses with known geometry."""
+"""Shared test fixtures: the real footage folder, hand-built poses with known geometry, and
+the real model's smoothed poses of a video."""
 
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ from formcheck.pose.landmarks import LM, NUM_LANDMARKS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_VIDEOS = REPO / "sample_videos"
+
+
+def smoothed_model_poses(video: Path, model: str = "full") -> list[PoseFrame]:
+    """Every frame of `video` through the real pose model and the smoother, as `analyze` runs
+    them: what an analyser sees end to end."""
+    from formcheck.pipeline import pose_stream
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.pose.smoothing import PoseSmoother
+    from formcheck.sources import open_source
+
+    smoother = PoseSmoother()
+    with open_source(video) as src, PoseEstimator(model) as est:
+        return [smoother(pose) for _, pose in pose_stream(src, est)]
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import SAMPLE_VIDEOS, smoothed_model_poses
 
 from formcheck.drills.ankle_abcs import AnkleAbcsAnalyser
 from formcheck.events import Event
@@ -137,20 +138,12 @@ def test_nothing_counts_without_a_reading():
 @pytest.mark.model
 def test_sample_video_through_the_real_model():
     """The bundled sample (rendered, front view): A, B, C with the left foot."""
-    from pathlib import Path
 
-    from formcheck.pipeline import pose_stream
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.smoothing import PoseSmoother
-    from formcheck.sources import open_source
 
-    video = Path(__file__).resolve().parents[1] / "sample_videos" / "ankle-abcs.mp4"
+    video = SAMPLE_VIDEOS / "ankle-abcs.mp4"
     if not video.exists():
         pytest.skip("sample video absent")
-    sm = PoseSmoother()
-    with open_source(video) as src, PoseEstimator("full") as est:
-        frames = [sm(p) for _, p in pose_stream(src, est)]
-    an = run(frames)
+    an = run(smoothed_model_poses(video))
     (s,) = an.summary()["sets"]
     assert s["side"] == "left"
     assert abs(s["reps"] - 3) <= 1

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import SAMPLE_VIDEOS, smoothed_model_poses
 
 from formcheck.drills.calf_roll import CalfRollAnalyser, _Turns
 from formcheck.events import Event
@@ -282,20 +283,12 @@ def test_turning_points_need_the_full_hysteresis():
 @pytest.mark.model
 def test_sample_video_through_the_real_model():
     """The bundled sample (rendered, side view, clean): two strokes on the left calf."""
-    from pathlib import Path
 
-    from formcheck.pipeline import pose_stream
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.smoothing import PoseSmoother
-    from formcheck.sources import open_source
 
-    video = Path(__file__).resolve().parents[1] / "sample_videos" / "calf-roll.mp4"
+    video = SAMPLE_VIDEOS / "calf-roll.mp4"
     if not video.exists():
         pytest.skip("sample video absent")
-    sm = PoseSmoother()
-    with open_source(video) as src, PoseEstimator("full") as est:
-        frames = [sm(p) for _, p in pose_stream(src, est)]
-    an = run(frames)
+    an = run(smoothed_model_poses(video))
     sets = an.summary()["sets"]
     assert len(sets) == 1 and sets[0]["side"] == "left" and sets[0]["reps"] == 2
     assert faults(an) == []

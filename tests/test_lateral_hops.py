@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import smoothed_model_poses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,18 +156,11 @@ def test_bad_input_never_crashes_or_overcounts(drop, nan_rate, dup, jump, seed):
 def test_rendered_clip_through_the_real_model(tmp_path):
     """End to end: five rendered switch-feet hops through the real pose model and
     smoother: every hop, each landing on the foot of the side travelled to, no cue."""
-    from formcheck.pipeline import pose_stream
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.smoothing import PoseSmoother
-    from formcheck.sources import open_source
     from formcheck.synth import render_clip
 
     spec = SynthSpec("lateral-hops", side="left", seed=11, sets=1, reps=5)
     res = render_clip(spec, tmp_path / "hops.mp4")
-    sm = PoseSmoother()
-    with open_source(res.video) as src, PoseEstimator("full") as est:
-        frames = [sm(p) for _, p in pose_stream(src, est)]
-    an = run(frames)
+    an = run(smoothed_model_poses(res.video))
     truth = res.clip.events_of("count")
     got = hops(an)
     assert len(got) == len(truth) == 5

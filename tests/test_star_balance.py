@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import smoothed_model_poses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -241,18 +242,11 @@ def test_star6_hint_sets_the_points():
 def test_rendered_clip_through_the_real_model(tmp_path):
     """End to end: a rendered Y set, cut after the first reach, through the real pose
     model and smoother: the stance leg is found, the anterior reach counted, no cue."""
-    from formcheck.pipeline import pose_stream
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.smoothing import PoseSmoother
-    from formcheck.sources import open_source
     from formcheck.synth import render_clip
 
     spec = SynthSpec("star-balance", side="right", seed=11, sets=1, duration_s=8.0)
     video = render_clip(spec, tmp_path / "star.mp4").video
-    sm = PoseSmoother()
-    with open_source(video) as src, PoseEstimator("full") as est:
-        frames = [sm(p) for _, p in pose_stream(src, est)]
-    an = run(frames)
+    an = run(smoothed_model_poses(video))
     got = reaches(an)
     assert len(got) == 1 and got[0].side == "right" and got[0].message.startswith("anterior")
     assert faults(an) == []
