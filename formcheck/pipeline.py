@@ -129,17 +129,22 @@ def _infer_pipelined(frames: Iterable[VideoFrame], estimator: PipelinedEstimator
         vf = waiting.popleft()
         return vf, _with_luma(pose, vf)
 
+    source = _frames(frames, stats)
     error: Exception | None = None
-    try:
-        for vf in _frames(frames, stats):
-            t0 = time.perf_counter()
-            estimator.submit(_image_of(vf, estimator), vf.t_s, vf.index, vf.luma)
-            stats.inference_s += time.perf_counter() - t0
-            waiting.append(vf)
-            if len(waiting) >= estimator.slots:
-                yield collect()
-    except Exception as exc:  # noqa: BLE001 - raised below, after the frames already sent
-        error = exc  # e.g. a truncated file: what the model already has still comes out first
+    while True:
+        try:
+            vf = next(source, None)
+        except Exception as exc:  # noqa: BLE001 - raised below, after the frames already sent
+            error = exc  # the source failed part-way (a truncated file): what the model has comes out first
+            break
+        if vf is None:
+            break
+        t0 = time.perf_counter()
+        estimator.submit(_image_of(vf, estimator), vf.t_s, vf.index, vf.luma)
+        stats.inference_s += time.perf_counter() - t0
+        waiting.append(vf)
+        if len(waiting) >= estimator.slots:
+            yield collect()
     while waiting:
         yield collect()
     if error is not None:
