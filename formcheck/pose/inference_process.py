@@ -20,7 +20,6 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
-from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
@@ -64,7 +63,7 @@ class ProcessPoseEstimator:
         self._retired: list[SharedMemory] = []  # blocks of an earlier frame size, freed once unused
         self._slot_shape: tuple[int, ...] | None = None
         self._next_slot = 0
-        self._in_flight: deque[int] = deque()
+        self._in_flight = 0  # frames submitted and not yet collected
         self._closed = False
         try:
             reply = self._receive()
@@ -83,7 +82,7 @@ class ProcessPoseEstimator:
         """Hand one frame to the model (copied: the caller may draw on `image_bgr` at once)."""
         if self._closed:
             raise RuntimeError("ProcessPoseEstimator is closed")
-        if len(self._in_flight) >= SLOTS:
+        if self._in_flight >= SLOTS:
             raise RuntimeError(f"at most {SLOTS} frames in flight: collect() one first")
         image = np.asarray(image_bgr)
         if image.dtype != np.uint8:
@@ -104,14 +103,14 @@ class ProcessPoseEstimator:
             self._conn.send(("frame", self._shm.name, shape, offset, size, t_s, index, luma))
         except OSError as exc:  # a broken pipe: the child is gone
             raise self._died() from exc
-        self._in_flight.append(slot)
+        self._in_flight += 1
 
     def collect(self) -> PoseFrame:
         """The pose of the oldest submitted frame not yet collected (waits for it)."""
         if not self._in_flight:
             raise RuntimeError("no frame in flight: submit() one first")
         _, pose = self._receive()
-        self._in_flight.popleft()
+        self._in_flight -= 1
         if self._retired and not self._in_flight:
             self._release_retired()
         return pose
