@@ -283,7 +283,8 @@ class VideoFileSource(Source):
 
     def __iter__(self) -> Iterator[VideoFrame]:
         if self._prefetcher is None:
-            self._prefetcher = Prefetcher(self._decode, self._prefetch_depth, name="decode")
+            self._prefetcher = Prefetcher(self._decode, self._prefetch_depth, name="decode",
+                                          background=True)
         return self._prefetcher
 
     def close(self) -> None:

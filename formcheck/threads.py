@@ -8,8 +8,11 @@ and makes a fast producer wait for a slow consumer instead of racing ahead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +23,25 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _END = object()
+
+BACKGROUND_NICE = 10  # steps below the thread that starts the worker (Unix nice, max 19)
+
+
+def lower_thread_priority() -> None:
+    """Let the pose model win the CPU from the calling thread (and the threads it starts).
+
+    The model's threads are the pipeline's critical path; decoding and encoding only have
+    to stay a few frames ahead of it, not run the moment they can. On two cores they are
+    otherwise scheduled in its way often enough to cost the model ~4 % of its frame rate
+    (measured with benchmarks/throughput.py). Linux keeps a nice value per thread; other
+    systems would apply it to the whole process, so there it is left alone.
+    """
+    if sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        with contextlib.suppress(OSError):
+            # Relative to what the thread has, so `nice formcheck ...` keeps its meaning.
+            nice = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(nice + BACKGROUND_NICE, 19))
 
 
 class _Raised:
@@ -32,13 +54,16 @@ class _Raised:
 class Prefetcher(Generic[T]):
     """Iterates `produce()` on a daemon thread, at most `depth` items ahead.
 
+    `background` runs the producer at a lower priority than the pose model (decoding).
     Items come out in order; an exception raised by the producer is re-raised in the
     consumer after the items produced before it, so whatever was consumed is kept.
     close() stops the producer early (for example when the consumer breaks out of a loop).
     """
 
-    def __init__(self, produce: Callable[[], Iterable[T]], depth: int = 4, name: str = "prefetch"):
+    def __init__(self, produce: Callable[[], Iterable[T]], depth: int = 4, name: str = "prefetch",
+                 background: bool = False):
         self._produce = produce
+        self._background = background  # lower_thread_priority() on the producer thread
         #: seconds the producer waited for room (the consumer is the slower side)
         self.producer_wait_s = 0.0
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
@@ -62,6 +87,8 @@ class Prefetcher(Generic[T]):
             self.producer_wait_s += time.perf_counter() - t0
 
     def _run(self) -> None:
+        if self._background:
+            lower_thread_priority()
         items = iter(())
         try:
             items = iter(self._produce())

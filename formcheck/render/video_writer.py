@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from formcheck.cvutil import quiet_opencv
+from formcheck.threads import lower_thread_priority
 from formcheck.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class VideoWriter:
         self._thread.start()
 
     def _run(self) -> None:
+        lower_thread_priority()
         while True:
             image = self._queue.get()
             if image is _STOP:
