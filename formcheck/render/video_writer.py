@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 
 from formcheck.cvutil import quiet_opencv
-from formcheck.threads import lower_thread_priority
 from formcheck.errors import InputError
+from formcheck.threads import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
