@@ -7,8 +7,6 @@ loads each model once. The PersonSelector tests need no model.
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ import pytest
 from formcheck.errors import ModelError
 from formcheck.pose.estimator import (
     Candidate,
-    LivePoseEstimator,
     PersonSelector,
     PoseEstimator,
     frame_luma,
@@ -289,40 +286,6 @@ def test_missing_or_broken_model_is_a_model_error(tmp_path):
     assert "\n" not in str(exc.value)
     with pytest.raises(ValueError, match="mode"):
         PoseEstimator("lite", mode="stream")
-
-
-# -- live -------------------------------------------------------------------------------------
-
-
-@pytest.mark.model
-@pytest.mark.shared_data
-def test_live_estimator_works_on_the_newest_frame_only(photos):
-    img = photos("fedb_bodyweight_squat_front_0.jpg")
-    with LivePoseEstimator("lite") as live:
-        assert live.get(timeout=0.01) is None  # nothing submitted yet
-        for k in range(40):  # a camera far faster than the model
-            live.submit(img, k / 30, k)
-        last_t = 39 / 30
-        deadline = time.monotonic() + 20
-        result = None
-        while time.monotonic() < deadline:
-            result = live.get(timeout=1.0)
-            if result is not None and result.pose.t_s == last_t:
-                break
-        assert result is not None and result.pose.t_s == last_t and result.pose.detected
-        assert result.image_bgr is img and result.latency_s >= 0
-        assert live.dropped > 0 and live.processed < live.submitted == 40
-        assert live.processed + live.dropped == live.submitted
-        assert live.latest() is result
-        assert live.get(timeout=0.05) is None  # no newer result than the one returned
-
-
-@pytest.mark.model
-def test_live_estimator_reports_worker_errors_to_the_caller():
-    with LivePoseEstimator("lite") as live:
-        live.submit(np.zeros((32, 32, 3), np.float32), 0.0)  # not a uint8 image
-        with pytest.raises(ValueError, match="uint8"):
-            live.get(timeout=20)
 
 
 # -- person selector (no model) ---------------------------------------------------------------

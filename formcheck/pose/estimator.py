@@ -6,11 +6,11 @@ own timestamp.
 
 - `PoseEstimator` runs the landmarker synchronously in VIDEO mode (files, image folders,
   recordings), so every frame is analysed and tracking carries over between frames.
-- `LivePoseEstimator` is for the webcam: a worker thread runs a PoseEstimator on the newest
-  submitted frame only; frames that arrive while it is busy replace the waiting one and are
-  dropped, so latency never grows. (MediaPipe's LIVE_STREAM mode would drop frames too, but
-  hands results back on its own thread through a C callback; a worker thread of ours keeps
-  one code path for files and camera, the same person selection, and errors we can re-raise.)
+- The webcam uses the same VIDEO mode: the live loop's PosePump (formcheck/live/loop.py)
+  hands the model only the newest camera frame, dropping those that arrive while it is
+  busy, so latency never grows. (MediaPipe's LIVE_STREAM mode would drop frames too, but
+  hands results back on its own thread through a C callback; our own pump keeps one code
+  path for files and camera, the same person selection, and errors we can re-raise.)
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -440,110 +439,3 @@ def _poses(result, width: int, height: int) -> list[_Pose]:
 
 def _f(v: float | None) -> float:
     return np.nan if v is None else float(v)
-
-
-# ---------------------------------------------------------------------------------------------
-# Live
-
-
-@dataclass(frozen=True)
-class LiveResult:
-    """A processed camera frame: the image the pose was found in, and the pose."""
-
-    image_bgr: np.ndarray
-    pose: PoseFrame
-    latency_s: float  # wall-clock time from submit() to the result
-
-
-class LivePoseEstimator:
-    """Pose estimation for the webcam that always works on the newest frame.
-
-    The camera loop calls `submit()` for every frame it reads (never blocks) and `get()` or
-    `latest()` for results. A frame that is still waiting when a newer one arrives is
-    dropped (counted in `dropped`), so the pose shown is never more than one inference old.
-    """
-
-    def __init__(self, model: str | Path = "lite", **kwargs) -> None:
-        self._estimator = PoseEstimator(model, mode="video", **kwargs)  # load errors raise here
-        self.model_name = self._estimator.model_name
-        self.model_path = self._estimator.model_path
-        self.submitted = 0
-        self.processed = 0
-        self.dropped = 0
-        self._cond = threading.Condition()
-        self._pending: tuple[np.ndarray, float, int, float | None, float] | None = None
-        self._result: LiveResult | None = None
-        self._result_seq = 0
-        self._returned_seq = 0
-        self._error: BaseException | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="formcheck-pose", daemon=True)
-        self._thread.start()
-
-    def submit(self, image_bgr: np.ndarray, t_s: float, index: int = -1, luma: float | None = None) -> None:
-        """Hand over the newest camera frame (replacing one not yet started)."""
-        with self._cond:
-            self._raise_error()
-            if self._closed:
-                raise RuntimeError("LivePoseEstimator is closed")
-            if self._pending is not None:
-                self.dropped += 1
-            self._pending = (image_bgr, t_s, index, luma, time.monotonic())
-            self.submitted += 1
-            self._cond.notify_all()
-
-    def get(self, timeout: float | None = None) -> LiveResult | None:
-        """The next result not yet returned; waits up to `timeout` s (None on timeout)."""
-        with self._cond:
-            ok = self._cond.wait_for(
-                lambda: self._result_seq > self._returned_seq or self._error is not None or self._closed,
-                timeout)
-            self._raise_error()
-            if not ok or self._result_seq <= self._returned_seq:
-                return None
-            self._returned_seq = self._result_seq
-            return self._result
-
-    def latest(self) -> LiveResult | None:
-        """The most recent result (possibly one already returned), without waiting."""
-        with self._cond:
-            self._raise_error()
-            return self._result
-
-    def _raise_error(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._pending is not None or self._closed)
-                if self._closed:
-                    return
-                image, t_s, index, luma, t_submit = self._pending  # type: ignore[misc]
-                self._pending = None
-            try:
-                pose = self._estimator.process(image, t_s, index, luma)
-            except Exception as exc:  # noqa: BLE001 - surfaced to the caller on its next call
-                with self._cond:
-                    self._error = exc
-                    self._cond.notify_all()
-                return
-            with self._cond:
-                self._result = LiveResult(image, pose, time.monotonic() - t_submit)
-                self._result_seq += 1
-                self.processed += 1
-                self._cond.notify_all()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._thread.join(timeout=5.0)
-        self._estimator.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
