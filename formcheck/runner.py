@@ -176,7 +176,8 @@ VIDEO_MAX_SIDE = 1280
 
 
 class VideoSink:
-    """Draws the overlay on a copy of each frame and writes the annotated video."""
+    """Draws the overlay on each frame and writes the annotated video. The last reader of
+    the frame: it draws on it in place."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], duration_s: float | None):
         from formcheck.render.compose import default_overlay
@@ -200,7 +201,10 @@ class VideoSink:
                 status = dataclasses.replace(status, trace=status.trace * self.scale)
             scene = cv2.resize(ctx.image, (pose.width, pose.height), interpolation=cv2.INTER_LINEAR)
         else:
-            scene = ctx.image.copy()  # a copy: the thumbnail sink may hold this frame for a fault's peak
+            # Drawn on in place: nothing reads the frame after this sink (the fault thumbnails
+            # copied what they keep before it). A copy per frame cost ~1-3 ms of the CPU the
+            # model shares, most of it the kernel handing a fresh 2.7 MB block its pages.
+            scene = ctx.image
         scene = self.overlay.annotate(scene, pose, status)
         # Placed by its time: a variable-rate phone clip keeps its pauses and its length.
         self.writer.write(scene, ctx.pose.t_s)
@@ -236,11 +240,11 @@ def run_frames(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, sink
             image = getattr(vf, "image_bgr", None)
             events = analyser.update(pose)
             status = analyser.status()
+            if thumbnails is not None:  # before the sinks: the video sink draws on the frame
+                thumbnails.update(analyser, image, pose, status)
             ctx = FrameContext(image, pose, status, analyser.values(), events)
             for sink in sinks:
                 sink.on_frame(ctx)
-            if thumbnails is not None:
-                thumbnails.update(analyser, image, pose, status)
             n += 1
             detected += pose.detected
             if progress is not None:

@@ -18,9 +18,10 @@ from formcheck.drills.blocks import FaultDetector
 from formcheck.pose.frame import PoseFrame
 from formcheck.pose.landmarks import LM
 from formcheck.render.skeleton import SkeletonAnnotator
+from formcheck.render.thumbnails import PeakThumbnails
 from formcheck.report.html_report import render_html, write_html
 from formcheck.report.session import SourceInfo
-from formcheck.runner import analyse_stream
+from formcheck.runner import analyse_stream, run_frames
 from formcheck.sources import VideoFrame
 from formcheck.synth import Fault, SynthSpec, landmark_clip
 
@@ -109,8 +110,8 @@ class _OneFault(Analyser):
         return LiveStatus(drill="test", reading=True, fault_landmarks=frozenset({int(LM.LEFT_ANKLE)}))
 
 
-def test_thumbnail_shows_the_frame_where_the_fault_value_peaked():
-    """The left ankle rises 0 -> 30 -> 0 px over 2 s: the thumbnail is the top of the rise."""
+def _rising_ankle_frames() -> list[tuple[VideoFrame, PoseFrame]]:
+    """The left ankle rises 0 -> 30 -> 0 px over 2 s on grey frames."""
     frames = []
     for i in range(90):
         t = i / 30
@@ -120,11 +121,31 @@ def test_thumbnail_shows_the_frame_where_the_fault_value_peaked():
         img[LM.LEFT_HIP] = (300.0, 200.0, 0.0)
         pose = PoseFrame(t, img, img.copy(), np.ones(33), W, H, i)
         frames.append((VideoFrame(np.full((H, W, 3), 80, np.uint8), t, i), pose))
+    return frames
+
+
+def test_thumbnail_shows_the_frame_where_the_fault_value_peaked():
+    """The thumbnail is the top of the ankle's rise."""
+    frames = _rising_ankle_frames()
     run = analyse_stream(frames, _OneFault(), drill="test", model="x",
                          info=lambda: SourceInfo("file", "x.mp4", 30.0, 90, 3.0, W, H), thumbnails=True)
     (thumb,) = run.thumbnails
     assert thumb.t_s == pytest.approx(1.5, abs=1 / 30)  # sin peaks at t = 1.5 s
     assert thumb.value == pytest.approx(30.0, abs=0.1)
+
+
+def test_thumbnail_keeps_the_frame_as_filmed_when_a_sink_draws_on_it():
+    """The annotated video draws on each frame in place; the thumbnail keeps its own copy."""
+
+    class Scribbler:
+        def on_frame(self, ctx) -> None:
+            ctx.image[:] = 255
+
+    thumbs = PeakThumbnails()
+    run_frames(_rising_ankle_frames(), _OneFault(), [Scribbler()], thumbs)
+    (thumb,) = thumbs.finish()
+    crop = cv2.imdecode(np.frombuffer(thumb.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert np.median(crop) == pytest.approx(80, abs=8)  # the grey frame, not the scribble
 
 
 def _chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:

@@ -99,7 +99,9 @@ class PeakThumbnails:
                 continue
             worse = best is None or (peak < best.value if det.below else peak > best.value)
             if worse:
-                self._best[key] = _Best(det.code, det.side, det.onset_t, frame.t_s, peak, image, frame, status)
+                # A copy: the frame is drawn on for the annotated video once this returns.
+                self._best[key] = _Best(det.code, det.side, det.onset_t, frame.t_s, peak, image.copy(), frame,
+                                        status)
         for key in [k for k in self._best if k not in live]:
             self._flush(key)
 
