@@ -348,3 +348,37 @@ def _trunk_values(frames) -> list[float]:
         an.update(f)
         out.append(an.values().get("trunk_lean_abs_deg", float("nan")))
     return out
+
+
+def test_baseline_measured_through_foot_jitter():
+    """With the feet jittering like a model's (2 px torso noise, feet nearly twice that) the
+    standing baseline and the body's turn are still measured; without them a camera 20 deg
+    round reads the forward bends of every reach as trunk lean and knee valgus."""
+    from formcheck.synth import CameraSpec
+
+    clip = clip_of(side="left", seed=26, camera=CameraSpec(azimuth_deg=20.0), noise_px=2.0)
+    an = run(clip.frames)
+    assert an.base.measured
+    assert abs(abs(an.base.fwd_x) - math.sin(math.radians(20.0))) < 0.06
+    assert faults(an) == []
+
+
+def test_feet_still_is_movement_not_jitter():
+    from formcheck.drills.star_balance import _Feet
+
+    rng = np.random.default_rng(0)
+    leg = 250.0
+
+    def still_after(drift_px: float, jitter_px: float) -> bool:
+        an = StarBalanceAnalyser()
+        out = False
+        for i in range(10):
+            t = i / 30.0
+            p = {s: np.array([x0 + drift_px * i / 9.0, 600.0]) + rng.normal(0.0, jitter_px, 2)
+                 for s, x0 in (("left", 300.0), ("right", 400.0))}
+            out = an._feet_still(t, _Feet(low={s: p[s][1] for s in p}, tip=p, mid=p), leg)
+        return out
+
+    assert still_after(0.0, 3.0), "a model's jitter is no movement"
+    assert not still_after(0.06 * leg, 1.0), "a foot sliding 6 % of a leg in 0.3 s moves"
+    assert not still_after(0.0, 0.05 * leg), "a foot wobbling by 5 % of a leg moves"

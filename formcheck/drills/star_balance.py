@@ -186,6 +186,19 @@ class StarBalanceConfig(DrillConfig):
     yaw_deadband_deg: float = threshold(
         5.0, "A body turned less than this from the camera counts as square: two feet turned out "
              "by a few degrees more on one side make a square stance read that much off.")
+    still_s: float = threshold(
+        0.3, "Window over which both feet must stay put for the standing baseline.")
+    still_drift_pct: float = threshold(
+        3.0, "A foot drifting this far (% of leg length, ~3 cm) over `still_s` is moving: a "
+             "weight shift or a step, not a stance.")
+    still_scatter_pct: float = threshold(
+        2.0, "A foot scattering this much (% of leg length, std about its fitted drift) over "
+             "`still_s` is moving back and forth; the model's jitter is 0.5-1 % (1-2 px on a "
+             "250 px leg).")
+    baseline_gap_s: float = threshold(
+        0.2, "The standing baseline carries on over a break this short in the level, still "
+             "two-leg stance: a few frames of foot jitter, not a lifted foot (a lift lasts "
+             "`lift_min_s`).")
     baseline_s: float = threshold(
         0.5, "Two-leg stance this long gives the level baseline (hip line, trunk, knees).")
     smooth_s: float = threshold(
@@ -399,6 +412,7 @@ class StarBalanceAnalyser(Analyser):
         self.base = Baseline()
         self._base_buf: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self._two_leg_since: float | None = None
+        self._two_leg_last: float | None = None
         on, off = cfg.min_on_s, cfg.min_off_s
         self.pelvic = FaultDetector("pelvic_drop", cfg.pelvic_drop_deg, cfg.pelvic_drop_off_deg, on, off)
         self.trunk = FaultDetector("trunk_lean", cfg.trunk_lean_deg, cfg.trunk_lean_off_deg, on, off)
@@ -469,19 +483,40 @@ class StarBalanceAnalyser(Analyser):
     # ------------------------------------------------------------------ baseline
 
     def _feet_still(self, t: float, feet: _Feet, leg: float) -> bool:
-        """Both feet have stayed within 3 % of leg length over the last 0.3 s."""
+        """Neither foot has moved over the last `still_s`: each mid-foot's fitted drift
+        (straight-line fit over the window) under `still_drift_pct` and its scatter about
+        that line under `still_scatter_pct`. A range (max - min) test instead reads the
+        model's frame-to-frame jitter as movement: with 2 px of jitter on a 250 px leg it
+        never saw both feet still, so the standing baseline (and the body's turn from the
+        camera) was never measured."""
         p = np.array([feet.mid["left"], feet.mid["right"]]).ravel()
         self._still.append((t, p))
-        while self._still and t - self._still[0][0] > 0.3:
+        while self._still and t - self._still[0][0] > self.c.still_s:
             self._still.popleft()
+        if len(self._still) < 3:
+            return False
+        tt = np.array([x for x, _ in self._still])
         arr = np.array([x for _, x in self._still])
-        return bool(np.ptp(arr, axis=0).max() / leg * 100.0 < 3.0) if len(arr) >= 3 else False
+        tc = tt - tt.mean()
+        span = float(tt[-1] - tt[0])
+        if span <= 0:
+            return False
+        dev = arr - arr.mean(axis=0)
+        slope = (tc @ dev) / float(tc @ tc)
+        drift = np.abs(slope) * span / leg * 100.0
+        scatter = (dev - np.outer(tc, slope)).std(axis=0) / leg * 100.0
+        return bool(drift.max() < self.c.still_drift_pct and scatter.max() < self.c.still_scatter_pct)
 
     def _collect_baseline(self, t: float, im: np.ndarray, feet: _Feet, both_down: bool, leg: float) -> None:
+        """Frames of a level, still two-leg stance make the baseline. A frame or two that
+        the jitter makes look unlevel or moving is left out without starting over; a
+        break longer than `baseline_gap_s` (a foot lifted, a step) starts over."""
         if not both_down:
-            self._two_leg_since = None
-            self._base_buf.clear()
+            if self._two_leg_last is None or t - self._two_leg_last > self.c.baseline_gap_s:
+                self._two_leg_since = self._two_leg_last = None
+                self._base_buf.clear()
             return
+        self._two_leg_last = t
         if self._two_leg_since is None:
             self._two_leg_since = t
         top = _mid(im[LM.LEFT_SHOULDER, :2], im[LM.RIGHT_SHOULDER, :2])
