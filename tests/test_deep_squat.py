@@ -151,9 +151,45 @@ def test_narrow_stance_front_view():
 
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_caving_knee_front_view(side):
-    _, an, _ = _run(_spec("front", side, [Fault("knee_valgus", 8.0, 11.0, 15.0, side)]))
+    # Once the person has rocked to both sides (how far each knee goes with the hips is
+    # learnt from the first rocks, see KneeTrack), as they have in a 60 s hold.
+    _, an, _ = _run(_spec("front", side, [Fault("knee_valgus", 14.0, 17.0, 15.0, side)], hold_s=18.0))
     (ev,) = _faults(an.events)
-    assert ev.code == "knee_valgus" and ev.side == side and abs(ev.t_s - 8.0) <= 0.5
+    assert ev.code == "knee_valgus" and ev.side == side and abs(ev.t_s - 14.0) <= 0.5
+
+
+def _with_knees_following_the_hips(frames, k: float = 2.0):
+    """What the pose model does from the front as a person in a narrow squat rocks: the knee
+    of the foot the hips move away from goes inward with them, by `k` times the hips' shift
+    (up to 2.2 measured on rendered clips), the knee itself tracking over the toes."""
+    from formcheck.pose.frame import PoseFrame
+
+    mid = [((f.image[23, 0] + f.image[24, 0]) - (f.image[27, 0] + f.image[28, 0])) / 2 for f in frames]
+    ref = float(np.nanmedian(mid))
+    out = []
+    for f, d in zip(frames, mid, strict=True):
+        im = f.image.copy()
+        for knee, hip, other in ((25, 23, 24), (26, 24, 23)):
+            medial = 1.0 if im[hip, 0] < im[other, 0] else -1.0
+            im[knee, 0] += k * max(0.0, (d - ref) * medial) * medial
+        out.append(PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index))
+    return out
+
+
+@pytest.mark.parametrize("cave", [False, True])
+def test_knees_going_with_the_rocking_hips_are_no_valgus_and_a_caving_knee_is(cave):
+    # The knee caves once the person has rocked to both sides, as they do in a 60 s hold.
+    faults = [Fault("stance_narrow", 1.0, 40.0)]
+    faults += [Fault("knee_valgus", 14.0, 17.0, 15.0, "right")] if cave else []
+    clip = landmark_clip(_spec("front", "left", faults, hold_s=18.0), noise_px=NOISE_PX)
+    an = DeepSquatAnalyser()
+    for f in _with_knees_following_the_hips(clip.frames):
+        an.update(f)
+    an.finish()
+    valgus = [e for e in _faults(an.events) if e.code == "knee_valgus"]
+    assert [e.side for e in valgus] == (["right"] if cave else [])
+    if cave:
+        assert abs(valgus[0].t_s - 14.0) <= 0.5
 
 
 def test_side_view_does_not_judge_knees_or_stance():

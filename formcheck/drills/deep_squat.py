@@ -38,7 +38,14 @@ import numpy as np
 from formcheck.config import threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import Counter, FaultDetector, HoldTimer, SetTracker
-from formcheck.drills.heel_lift import HeelContact, HeelCues, HeelLiftConfig, ReferenceLeg, leg_scale_px
+from formcheck.drills.heel_lift import (
+    HeelContact,
+    HeelCues,
+    HeelLiftConfig,
+    ReferenceLeg,
+    huber_fit,
+    leg_scale_px,
+)
 from formcheck.drills.hold_clock import GoodTimeLedger
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
@@ -106,14 +113,19 @@ class DeepSquatConfig(HeelLiftConfig):
     stance_ok_ratio: float = threshold(
         1.1, "Heel-to-heel distance over hip width above which a narrow-stance cue clears.", -1)
     valgus_on: float = threshold(
-        0.06, "Knee moved inward by this share of leg length (~5 cm) from where it sat over the "
-              "foot when the hold settled (seen from the front): it caves in instead of "
-              "tracking over the toes. People differ in where their knees sit, so each knee is "
-              "judged against its own start.", +1)
+        0.06, "Knee moved inward by this share of leg length (~5 cm) from where it sits over the "
+              "foot with the hips where they are now, learnt during the hold (seen from the "
+              "front): it caves in instead of tracking over the toes. People differ in where "
+              "their knees sit and in how they follow the hips as they rock, so each knee is "
+              "judged against its own (KneeTrack).", +1)
     valgus_off: float = threshold(0.035, "Inward knee shift below which a knee-valgus cue clears.", +1)
     valgus_inside_ankle: float = threshold(
         0.07, "A knee this far inside its ankle (share of leg length) caves in whatever its "
               "start: the knee-valgus cue fires there too.", +1)
+    knee_hip_margin: float = threshold(
+        0.01, "A knee is judged with the hips up to this share of leg length (~1 cm) further "
+              "sideways than anything learnt so far in the hold; beyond, the first rock to a "
+              "side is learnt, not judged (how far the knee follows cannot be guessed).")
     rock_min: float = threshold(
         0.06, "Hip shift to one side, as a share of stance width from the hold's own centre, "
               "that counts as rocking to that side (gentle rocking moves ~5-15 %).")
@@ -142,6 +154,82 @@ class _Hold:
     rocks: int = 0
     rock_peaks: list[float] = field(default_factory=list)  # |shift| at each rock, cm
     view: str = "unknown"
+
+
+@dataclass
+class KneeTrack:
+    """Where one knee sits sideways (over its ankle) for where the hips are, learnt through
+    the hold, and how far it is inside that now.
+
+    A squatting person who rocks sideways (as the drill asks) moves the hips over one foot
+    and off the other, and the knees go with them: how much depends on the stance and the
+    body, and the pose model exaggerates it (on rendered narrow-stance squats the model's
+    knee moved 1.3-2.2 times the hip's sideways shift toward the other foot, the true knee
+    ~0.3 times, and hardly at all as the hips came over the same foot; with a wider stance it
+    moved the other way, outward). So each knee's place is modelled as a function of the same
+    leg's hip place (both relative to the ankle, share of leg length), one slope for the hips
+    going toward the other foot and one for coming over this one, fitted robustly (Huber) to the hold's own samples at least
+    `lag_s` old (a caving knee is compared with the past, never with itself), samples that
+    read as caved in left out, the slopes held near zero by a prior worth `prior_s` of
+    samples until rocks teach it. A caving knee moves inward without the hips. With the hips
+    further sideways than anything learnt (`margin` beyond), the knee is allowed to have
+    followed them inward by up to `follow_max` times the excess (the most the pose model's
+    knee was seen to follow, above), so a first rock to a side is learnt, not judged as a
+    caving knee, while a knee that caves further than that still reads.
+    """
+
+    lag_s: float = 1.0
+    min_s: float = 1.0
+    margin: float = 0.01
+    suspect: float = 0.035
+    prior_s: float = 1.0
+    prior_shift: float = 0.03  # a typical rock's hip shift (share of leg length), for the prior's scale
+    refit_s: float = 0.25
+    follow_max: float = 2.2
+
+    _rows: list[tuple[float, float, float, float]] = field(default_factory=list, init=False)
+    _fit: tuple[float, float, float, float, float, float] | None = field(default=None, init=False)
+    _fit_t: float = field(default=-math.inf, init=False)
+    _last: float = field(default=float("nan"), init=False)
+    _in_range: bool = field(default=False, init=False)
+
+    def update(self, t: float, knee: float, hip: float) -> float:
+        """Feed the knee's and hip's sideways places (+ medial, share of leg length); returns
+        the knee's inward shift beyond its learnt place (NaN while there is none)."""
+        # A sample that read as caved in stays out of the fit, so a caving knee is not learnt
+        # as where the knee sits; but not one judged beyond the learnt range of the hips,
+        # or the knee's following a first rock could never be learnt.
+        usable = 0.0 if self._last > self.suspect and self._in_range else 1.0
+        self._rows.append((t, knee, hip, usable))
+        if t - self._fit_t >= self.refit_s:
+            self._fit, self._fit_t = self._refit(t), t
+        if self._fit is None:
+            self._last = float("nan")
+            return self._last
+        a, b_away, b_over, centre, lo, hi = self._fit
+        # Further sideways than anything learnt, the knee may have gone inward with the
+        # hips by up to follow_max times the excess: only what is beyond that is caving.
+        excess = max(lo - self.margin - hip, hip - hi - self.margin, 0.0)
+        self._in_range = excess == 0.0
+        h = min(max(hip, lo), hi) - centre
+        self._last = knee - (a + b_away * max(h, 0.0) + b_over * max(-h, 0.0)) - self.follow_max * excess
+        return self._last
+
+    def _refit(self, t: float) -> tuple[float, float, float, float, float, float] | None:
+        r = np.array(self._rows)
+        r = r[(r[:, 0] <= t - self.lag_s) & (r[:, 3] > 0)]
+        if len(r) < 3 or float(r[-1, 0] - r[0, 0]) < self.min_s * 0.9:
+            return None
+        dt = float(np.median(np.diff(r[:, 0])))
+        centre = float(np.median(r[:, 2]))
+        h = r[:, 2] - centre
+        k = math.sqrt(self.prior_s / max(dt, 1e-3)) * self.prior_shift
+        x = np.vstack([np.stack([np.ones(len(r)), np.maximum(h, 0.0), np.maximum(-h, 0.0)], axis=1),
+                       [[0.0, k, 0.0], [0.0, 0.0, k]]])
+        y = np.concatenate([r[:, 1], [0.0, 0.0]])
+        coef, _ = huber_fit(x, y, n_prior=2)
+        return (float(coef[0]), float(coef[1]), float(coef[2]), centre,
+                float(r[:, 2].min()), float(r[:, 2].max()))
 
 
 def _angle_below_horizontal(hip: np.ndarray, knee: np.ndarray, down: np.ndarray) -> float:
@@ -186,7 +274,7 @@ class DeepSquatAnalyser(Analyser):
         self.rock_counter = Counter(refractory_s=0.3)
         self.ledger = GoodTimeLedger()
         self._shallow_onset: float | None = None
-        self._knee_base: dict[str, float] = {}
+        self._knee_track: dict[str, KneeTrack] = {}
         self._standing_t: float | None = None
         self._descent_t: float | None = None
         self._narrow_since: float | None = None
@@ -259,6 +347,9 @@ class DeepSquatAnalyser(Analyser):
                 # The knee's sideways position over its ankle (+ inside it), per leg length.
                 m[f"knee_medial_{s}"] = ((im[side_lm(s, "KNEE"), 0] - im[side_lm(s, "ANKLE"), 0]) * medial
                                          / leg if leg > 0 else nan)
+                # The same for the hip: how far the hips have gone over toward the other foot.
+                m[f"hip_medial_{s}"] = ((im[side_lm(s, "HIP"), 0] - im[side_lm(s, "ANKLE"), 0]) * medial
+                                        / leg if leg > 0 else nan)
                 # Toe-out from the world foot vector: its sideways part against its part
                 # toward the camera (the person faces it).
                 d = w[side_lm(s, "FOOT_INDEX")] - w[side_lm(s, "HEEL")]
@@ -269,7 +360,7 @@ class DeepSquatAnalyser(Analyser):
                       "left_sign"):
                 m[k] = nan
             for s in SIDES:
-                m[f"knee_medial_{s}"] = m[f"toe_out_deg_{s}"] = nan
+                m[f"knee_medial_{s}"] = m[f"hip_medial_{s}"] = m[f"toe_out_deg_{s}"] = nan
         return m
 
     def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
@@ -419,25 +510,26 @@ class DeepSquatAnalyser(Analyser):
         return dataclasses.replace(ev, t_s=t0) if t0 < ev.t_s else ev
 
     def _valgus(self, t: float, s: Side, sm: dict[str, float], settled: bool) -> float:
-        """How far the knee has moved inward (share of leg length) since the hold settled:
-        its own start is the reference, taken as the median over the first settled second,
-        and valid at the depth it was taken at (knees move in and out as the hips rise or
-        sink: rising out of the squat is not a caving knee); a knee far inside its ankle
-        counts whatever its start."""
+        """How far the knee has moved inward (share of leg length) beyond where it goes with
+        the hips: see KneeTrack. Valid at the depth the hold settled at (knees move in and out
+        as the hips rise or sink: rising out of the squat is not a caving knee); a knee far
+        inside its ankle counts whatever its start."""
         cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
-        x = sm[f"knee_medial_{s}"]
-        if not math.isfinite(x):
+        x, hip = sm[f"knee_medial_{s}"], sm[f"hip_medial_{s}"]
+        if not (math.isfinite(x) and math.isfinite(hip)):
             return float("nan")
-        base = self._knee_base.get(s)
-        if base is None:
+        level = self._knee_level.get(s)
+        if level is None:
             win = self._knee_capture.setdefault(s, TrailingWindow(10.0))
             if settled:
-                win.add(t, np.array([x, sm["hip_height"]]))
+                win.add(t, sm["hip_height"])
             if win.covered_s() >= 1.0:
-                base, level = (float(v) for v in win.median())
-                self._knee_base[s], self._knee_level[s] = base, level
-        same_depth = base is not None and abs(sm["hip_height"] - self._knee_level[s]) <= cfg.heel_posture_band
-        rel = x - base if base is not None and same_depth else float("nan")
+                level = self._knee_level[s] = float(win.median()[0])
+        same_depth = level is not None and abs(sm["hip_height"] - level) <= cfg.heel_posture_band
+        track = self._knee_track.setdefault(s, KneeTrack(
+            lag_s=cfg.baseline_s, min_s=cfg.baseline_s, margin=cfg.knee_hip_margin,
+            suspect=cfg.valgus_off))
+        rel = track.update(t, x, hip) if same_depth else float("nan")
         # The knee's place against its ankle alone is judged only in a held squat: an arm
         # reaching across the legs or hips on the move throw the model's knees about.
         absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on if settled else float("nan")
@@ -474,7 +566,7 @@ class DeepSquatAnalyser(Analyser):
         self.ref_leg.frozen = True
         self._rock_side, self._rock_peak = 0, 0.0
         self._rock_centre.clear()
-        self._knee_base.clear()
+        self._knee_track.clear()
         self._knee_level.clear()
         self._knee_capture.clear()
 
