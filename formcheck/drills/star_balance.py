@@ -592,6 +592,9 @@ class StarBalanceAnalyser(Analyser):
             for m in (self._m_drop, self._m_trunk, self._m_fppa, self._m_height, self._m_raised):
                 m.clear()
             self._still.clear()
+            # a baseline in the making does not run on over the gap
+            self._two_leg_since = self._two_leg_last = None
+            self._base_buf.clear()
         im = frame.image
         leg = self._leg(im)
         feet = _Feet.of(im)
