@@ -101,7 +101,7 @@ def test_rocking_that_lifts_the_pose_models_heel_is_learnt_from_the_front():
     assert np.nanmax(np.concatenate([_between(plain, 8.0, 16.0, s) for s in SIDES])) > 0.065  # over the cue
 
 
-def test_no_reading_further_sideways_than_learnt_until_it_is_learnt():
+def test_further_sideways_than_learnt_the_unlearnt_artefact_is_allowed_for():
     # Small rocks for 8 s, then the hips go far over to one side and stay there.
     def shift(t: float) -> float:
         return 0.04 * math.sin(2 * math.pi * t / 3.0) if t < 8.0 else 0.3
@@ -109,9 +109,22 @@ def test_no_reading_further_sideways_than_learnt_until_it_is_learnt():
     trace = _run(HeelContact(), 12.0, shift=shift, artefact=0.08)
     assert np.isfinite(_between(trace, 4.0, 7.9, "left")).mean() > 0.9
     for s in SIDES:
-        assert not np.isfinite(_between(trace, 8.2, 8.9, s)).any()
+        # The model raises the heel the hips moved off by 0.16 foot lengths here: read, but
+        # allowed for as an artefact not yet learnt, so no lift.
+        assert np.nanmax(_between(trace, 8.2, 8.9, s)) < 0.035
         later = _between(trace, 10.5, 12.0, s)  # a held new position is learnt like a posture
         assert np.isfinite(later).all() and np.max(np.abs(later)) < 0.02
+
+
+def test_a_lift_on_a_first_rock_further_than_learnt_still_reads():
+    # Small rocks for 8 s, then a first bigger rock (0.1 of the ankles' distance) with a
+    # 3 cm lift (0.12 foot lengths) of the heel the hips move off.
+    def shift(t: float) -> float:
+        return 0.04 * math.sin(2 * math.pi * t / 3.0) if t < 8.0 else 0.1
+
+    trace = _run(HeelContact(), 10.0, shift=shift, artefact=0.08,
+                 lift=lambda t: {"left": 0.12 if t >= 8.0 else 0.0})
+    assert np.nanmedian(_between(trace, 8.5, 9.5, "left")) > 0.05  # over the cue (HeelLiftConfig)
 
 
 def test_a_new_posture_is_learnt_before_it_is_judged():

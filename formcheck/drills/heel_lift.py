@@ -25,8 +25,10 @@ own history: per foot a flat-foot height and (facing the camera) how much that h
 higher as the hips move away from it or over it. It is fitted only to samples at least
 `lag_s` old, so a lift in progress is compared with the past, never with itself; samples
 that read as lifted stay out of it; and where the hips go further sideways than anything
-seen so far in the hold there is no reading (the first rock to a side is learnt, not
-judged; both feet learn from it, see _refit). The drill's posture number (the hips' level
+seen so far in the hold the fit is held at its edge and the heel may read higher by up to
+the steepest artefact seen (`unlearnt_slope` x the excess) before a rise counts (the first
+rock to a side is learnt, and judged only for what it cannot explain; both feet learn from
+it, see _refit). The drill's posture number (the hips' level
 in a squat, the shank's tilt in the soleus stretch) selects the history of the same
 posture: a baseline is valid only for the posture it was learnt in. Feet that are placed
 anew mid-hold start the learning again.
@@ -218,6 +220,18 @@ class _Fit:
                    + self.slope_over.get(side, 0.0) * np.maximum(-a, 0.0))
         return self.base[side] + np.where(np.isfinite(a), lateral, 0.0)
 
+    def predict_bounded(self, side: Side, away: np.ndarray, margin: float,
+                        unlearnt_slope: float) -> np.ndarray:
+        """The flat-foot height with the hips at `away`, trusted only over the range of hip
+        shifts the fit has seen (`margin` beyond it): further out the fit is held at its
+        edge and the heel may read up to `unlearnt_slope` x the excess higher (the rocking
+        artefact not yet learnt there), so only a rise beyond that counts."""
+        a = np.asarray(away, float)
+        lo, hi = self.lo - margin, self.hi + margin
+        excess = np.maximum(np.maximum(lo - a, a - hi), 0.0)
+        inside = np.clip(a, self.lo, self.hi) if math.isfinite(self.lo) and math.isfinite(self.hi) else a
+        return np.asarray(self.predict(side, inside), float) + unlearnt_slope * excess
+
 
 @dataclass
 class HeelContact:
@@ -231,6 +245,11 @@ class HeelContact:
     min_baseline_s: float = 0.5
     posture_band: float = math.inf
     cover_margin: float = 0.03  # judged this far (share of the ankles' distance) beyond the learnt range
+    # Further out, the heel may read this much higher (foot lengths per unit of hip shift
+    # beyond the range) before a rise counts: the steepest rocking artefact fitted on
+    # rendered squats through the pose model (0.35-0.59 with the hips moving off the foot,
+    # up to 0.46 over it).
+    unlearnt_slope: float = 0.6
     suspect_above: float = 0.04
     refit_s: float = 0.25
     moved_feet: float = 0.3
@@ -255,6 +274,7 @@ class HeelContact:
     _hist: list[tuple[float, float, int, float, float, float]] = field(default_factory=list, init=False)
     _last_raw: dict[Side, float] = field(default_factory=dict, init=False)
     _prev_lift: dict[Side, float] = field(default_factory=dict, init=False)
+    _in_range: dict[Side, bool] = field(default_factory=dict, init=False)
     _fit: _Fit | None = field(default=None, init=False)
     _fit_t: float = field(default=-math.inf, init=False)
     _fit_posture: float = field(default=float("nan"), init=False)
@@ -285,6 +305,7 @@ class HeelContact:
         self._cm = {s: [] for s in SIDES}
         self._last_raw = {}
         self._prev_lift = {}
+        self._in_range = {}
         self.lift = {s: float("nan") for s in SIDES}
         self.rise_start = {s: None for s in SIDES}
         self.foot_cm = {s: NOMINAL_FOOT_CM for s in SIDES}
@@ -356,7 +377,10 @@ class HeelContact:
                 # is not learnt as the flat foot.
                 # (Judged on the smoothed reading: a single frame's jitter neither keeps a
                 # flat sample out nor lets a lifted one in.)
-                usable = 0.0 if self._prev_lift.get(s, 0.0) > self._suspect_level(s) else 1.0
+                # Not so beyond the learnt range of hip shifts, where the reading carries an
+                # allowance for the unlearnt rocking artefact: there the foot must be learnt.
+                lifted = self._prev_lift.get(s, 0.0) > self._suspect_level(s)
+                usable = 0.0 if lifted and self._in_range.get(s, True) else 1.0
                 self._hist.append((t, posture, side_idx[s], h, away, usable))
         while self._hist and t - self._hist[0][0] > self.history_s:
             self._hist.pop(0)
@@ -377,9 +401,8 @@ class HeelContact:
                 continue
             v = self._recent[s].values()
             away = v[:, 1]
-            if not fit.lo - self.cover_margin <= away[-1] <= fit.hi + self.cover_margin:
-                continue  # further sideways than anything learnt: no reading
-            resid = v[:, 0] - fit.predict(s, away)
+            resid = v[:, 0] - fit.predict_bounded(s, away, self.cover_margin, self.unlearnt_slope)
+            self._in_range[s] = bool(fit.lo - self.cover_margin <= away[-1] <= fit.hi + self.cover_margin)
             raw = float(resid[-1])
             self._last_raw[s] = raw
             # Where the current rise began: the lift event starts there, not where the
