@@ -211,8 +211,14 @@ class _Fit:
     slope_over: dict[Side, float] = field(default_factory=dict)
     centre: float = 0.0
     scatter: dict[Side, float] = field(default_factory=dict)  # robust sd of each foot's residuals
-    lo: float = -math.inf  # the range of hip shifts the fit has seen (+ away)
-    hi: float = math.inf
+    # Per foot, the range of hip shifts (+ away) it has been seen at: the shared slopes
+    # assume the feet alike, which the pose model's feet are not (a camera off the body's
+    # axis, a tilted phone), so each foot is trusted only where it has been seen itself.
+    lo: dict[Side, float] = field(default_factory=dict)
+    hi: dict[Side, float] = field(default_factory=dict)
+
+    def range(self, side: Side) -> tuple[float, float]:
+        return self.lo.get(side, -math.inf), self.hi.get(side, math.inf)
 
     def predict(self, side: Side, away: np.ndarray | float) -> np.ndarray | float:
         a = np.asarray(away, float) - self.centre
@@ -227,9 +233,9 @@ class _Fit:
         edge and the heel may read up to `unlearnt_slope` x the excess higher (the rocking
         artefact not yet learnt there), so only a rise beyond that counts."""
         a = np.asarray(away, float)
-        lo, hi = self.lo - margin, self.hi + margin
-        excess = np.maximum(np.maximum(lo - a, a - hi), 0.0)
-        inside = np.clip(a, self.lo, self.hi) if math.isfinite(self.lo) and math.isfinite(self.hi) else a
+        lo, hi = self.range(side)
+        excess = np.maximum(np.maximum(lo - margin - a, a - hi - margin), 0.0)
+        inside = np.clip(a, lo, hi) if math.isfinite(lo) and math.isfinite(hi) else a
         return np.asarray(self.predict(side, inside), float) + unlearnt_slope * excess
 
 
@@ -402,7 +408,8 @@ class HeelContact:
             v = self._recent[s].values()
             away = v[:, 1]
             resid = v[:, 0] - fit.predict_bounded(s, away, self.cover_margin, self.unlearnt_slope)
-            self._in_range[s] = bool(fit.lo - self.cover_margin <= away[-1] <= fit.hi + self.cover_margin)
+            lo, hi = fit.range(s)
+            self._in_range[s] = bool(lo - self.cover_margin <= away[-1] <= hi + self.cover_margin)
             raw = float(resid[-1])
             self._last_raw[s] = raw
             # Where the current rise began: the lift event starts there, not where the
@@ -483,7 +490,9 @@ class HeelContact:
                 row = np.zeros(n_cols)
                 row[j] = k
                 prior_rows.append(row)
-            fit.lo, fit.hi = float(away.min()), float(away.max())
+            for s in base_sides:
+                mine = away[side_of == SIDES.index(s)]
+                fit.lo[s], fit.hi[s] = float(mine.min()), float(mine.max())
         x = np.stack(cols, axis=1)
         y = h[:, 3]
         if prior_rows:
