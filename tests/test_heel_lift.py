@@ -82,6 +82,21 @@ def test_a_lift_reads_its_size_and_a_flat_foot_nothing(facing):
     assert starts[-1] == pytest.approx(5.0, abs=0.1)
 
 
+def test_a_rise_that_sags_for_a_moment_is_traced_to_where_it_began():
+    # The model's reading of a lifted heel sags back toward the suspect level for a moment
+    # (as it does while the hips rock): the rise still began where the heel left the floor.
+    def lift(t: float) -> dict[str, float]:
+        return {"left": 0.0 if t < 5.0 else 0.025 if 5.3 <= t < 5.6 else 0.08}
+
+    meter = HeelContact()
+    rng = np.random.default_rng(3)
+    meter.start(0.0)
+    for i in range(int(6.5 * FPS)):
+        t = i / FPS
+        meter.update(t, _frame(t, lift=lift(t), rng=rng), SCALE, 0.0, SIDES, True)
+    assert meter.rise_start["left"] == pytest.approx(5.0, abs=0.15)
+
+
 def _rock(t: float) -> float:
     """Gentle rocking from 2 s on: hips 0.15 of the ankles' distance to each side, 5 s period."""
     return 0.15 * math.sin(2 * math.pi * (t - 2.0) / 5.0) if t >= 2.0 else 0.0

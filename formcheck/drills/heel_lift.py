@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,6 +257,11 @@ class HeelContact:
     # rendered squats through the pose model (0.35-0.59 with the hips moving off the foot,
     # up to 0.46 over it).
     unlearnt_slope: float = 0.6
+    # A rise is traced back to where the raw reading left the flat-foot band: this share
+    # of foot length (~4 mm; flat heels' smoothed scatter is 0.002-0.015 on rendered
+    # clips), looking back at most rise_back_s.
+    rise_floor: float = 0.015
+    rise_back_s: float = 1.5
     suspect_above: float = 0.04
     refit_s: float = 0.25
     moved_feet: float = 0.3
@@ -281,6 +287,7 @@ class HeelContact:
     _last_raw: dict[Side, float] = field(default_factory=dict, init=False)
     _prev_lift: dict[Side, float] = field(default_factory=dict, init=False)
     _in_range: dict[Side, bool] = field(default_factory=dict, init=False)
+    _raws: dict[Side, deque[tuple[float, float]]] = field(default_factory=dict, init=False)
     _fit: _Fit | None = field(default=None, init=False)
     _fit_t: float = field(default=-math.inf, init=False)
     _fit_posture: float = field(default=float("nan"), init=False)
@@ -312,6 +319,7 @@ class HeelContact:
         self._last_raw = {}
         self._prev_lift = {}
         self._in_range = {}
+        self._raws = {s: deque() for s in SIDES}
         self.lift = {s: float("nan") for s in SIDES}
         self.rise_start = {s: None for s in SIDES}
         self.foot_cm = {s: NOMINAL_FOOT_CM for s in SIDES}
@@ -412,15 +420,35 @@ class HeelContact:
             self._in_range[s] = bool(lo - self.cover_margin <= away[-1] <= hi + self.cover_margin)
             raw = float(resid[-1])
             self._last_raw[s] = raw
+            t_raw = float(self._recent[s].times[-1])
+            self._raws[s].append((t_raw, raw))
+            while self._raws[s] and t_raw - self._raws[s][0][0] > self.rise_back_s:
+                self._raws[s].popleft()
             # Where the current rise began: the lift event starts there, not where the
             # smoothed reading crossed its threshold.
             if raw > self._suspect_level(s):
                 if self.rise_start[s] is None:
-                    self.rise_start[s] = float(self._recent[s].times[-1])
+                    self.rise_start[s] = self._rise_began(s)
             else:
                 self.rise_start[s] = None
             self.lift[s] = float(np.median(resid))
         return self.lift
+
+    def _rise_began(self, side: Side) -> float:
+        """Where the rise now over the suspect level began: back through the recent raw
+        readings while they stayed out of the flat-foot band (over `rise_floor`, or the
+        heel's own scatter). A lift the pose model reads unsteadily (the reading sagging
+        back toward the suspect level for a moment, as it does while the hips rock) is
+        still traced to where the heel left the floor."""
+        sc = self._fit.scatter.get(side, 0.0) if self._fit is not None else 0.0
+        floor = max(self.rise_floor, sc)
+        raws = self._raws[side]
+        start = raws[-1][0]
+        for t_r, r in reversed(raws):
+            if r <= floor:
+                break
+            start = t_r
+        return start
 
     def _feet_moved(self, t: float, frame: PoseFrame, sides: tuple[Side, ...]) -> bool:
         """A foot tip that moved more than `moved_feet` foot lengths from where it stood
