@@ -192,6 +192,27 @@ def test_knees_going_with_the_rocking_hips_are_no_valgus_and_a_caving_knee_is(ca
         assert abs(valgus[0].t_s - 14.0) <= 0.5
 
 
+def test_a_knee_caving_slowly_is_reported_from_where_it_began():
+    # The right knee drifts inward over a second (to ~0.1 of leg length) from 14 s on and
+    # stays there: the event starts where the drift began, not where it reached the cue.
+    from formcheck.pose.frame import PoseFrame
+
+    clip = landmark_clip(_spec("front", "left", [], hold_s=18.0), noise_px=NOISE_PX)
+    frames = []
+    for f in clip.frames:
+        im = f.image.copy()
+        leg = float(np.linalg.norm(im[24, :2] - im[26, :2]) + np.linalg.norm(im[26, :2] - im[28, :2]))
+        medial = 1.0 if im[24, 0] < im[23, 0] else -1.0
+        im[26, 0] += medial * 0.15 * leg * min(1.0, max(0.0, f.t_s - 14.0))
+        frames.append(PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index))
+    an = DeepSquatAnalyser()
+    for f in frames:
+        an.update(f)
+    an.finish()
+    (ev,) = [e for e in _faults(an.events) if e.code == "knee_valgus"]
+    assert ev.side == "right" and 13.9 <= ev.t_s <= 14.5  # the reading reaches the cue at 14.8
+
+
 def test_side_view_does_not_judge_knees_or_stance():
     _, an, trace = _run(_spec("side", faults=[Fault("knee_valgus", 8.0, 11.0, 15.0, "left")]))
     assert _faults(an.events) == []

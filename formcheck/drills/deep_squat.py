@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,13 @@ class DeepSquatConfig(HeelLiftConfig):
               "their knees sit and in how they follow the hips as they rock, so each knee is "
               "judged against its own (KneeTrack).", +1)
     valgus_off: float = threshold(0.035, "Inward knee shift below which a knee-valgus cue clears.", +1)
+    valgus_rise_from: float = threshold(
+        0.02, "A knee-valgus event starts where the knee's inward shift rose past this share of "
+              "leg length (~1.7 cm, the wander of a knee tracking over its toes on rendered "
+              "squats through the pose model), not where it reached valgus_on.")
+    valgus_back_s: float = threshold(
+        1.0, "...at most this long (s) before it reached valgus_on: the reading climbs to the "
+             "cue's level within a few tenths of a second of the knee caving.")
     valgus_inside_ankle: float = threshold(
         0.07, "A knee this far inside its ankle (share of leg length) caves in whatever its "
               "start: the knee-valgus cue fires there too.", +1)
@@ -274,6 +282,8 @@ class DeepSquatAnalyser(Analyser):
         self.rock_counter = Counter(refractory_s=0.3)
         self.ledger = GoodTimeLedger()
         self._shallow_onset: float | None = None
+        self._valgus_hist: dict[str, deque[tuple[float, float]]] = {}
+        self._valgus_onset: dict[str, float] = {}
         self._knee_track: dict[str, KneeTrack] = {}
         self._standing_t: float | None = None
         self._descent_t: float | None = None
@@ -452,7 +462,7 @@ class DeepSquatAnalyser(Analyser):
         for s in SIDES:
             v = self._valgus(t, s, sm, settled) if front and sm is not None else nan
             vals[f"knee_inward_pct_{s}"] = 100.0 * v if math.isfinite(v) else nan
-            out += self.valgus_cue[s].update(t, v if math.isfinite(v) else None)
+            out += self._valgus_events(t, s, v)
         if front and sm is not None and h is not None:
             self._rock(t, sm, h)
             vals["rock_shift_pct"] = 100.0 * sm["shift"]
@@ -508,6 +518,39 @@ class DeepSquatAnalyser(Analyser):
             return ev
         t0 = max(self._narrow_run_t, self._descent_t - cfg.feet_set_s)
         return dataclasses.replace(ev, t_s=t0) if t0 < ev.t_s else ev
+
+    def _valgus_events(self, t: float, s: Side, v: float) -> list[Event]:
+        """Feed the knee's inward shift to its cue. The knee's reading climbs to the cue's
+        level over a few tenths of a second (smoothed landmarks, and the allowance for hips
+        further out than learnt), so a cue's event starts where the reading left the band
+        a knee tracking over its toes stays in (valgus_rise_from), at most valgus_back_s
+        before it crossed the cue's level."""
+        cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
+        det = self.valgus_cue[s]
+        hist = self._valgus_hist.setdefault(s, deque())
+        if math.isfinite(v):
+            hist.append((t, v))
+        while hist and t - hist[0][0] > cfg.valgus_back_s + 1.0:
+            hist.popleft()
+        was = det.active
+        evs = det.update(t, v if math.isfinite(v) else None)
+        if det.active and not was and det.onset_t is not None:
+            start = det.onset_t
+            for t_v, x in reversed(hist):
+                if t_v > det.onset_t:
+                    continue
+                if x <= cfg.valgus_rise_from or det.onset_t - t_v > cfg.valgus_back_s:
+                    break
+                start = t_v
+            self._valgus_onset[s] = start
+        return self._valgus_from_onset(s, evs)
+
+    def _valgus_from_onset(self, s: Side, evs: list[Event]) -> list[Event]:
+        out = []
+        for ev in evs:
+            t0 = self._valgus_onset.pop(s, None)
+            out.append(dataclasses.replace(ev, t_s=t0) if t0 is not None and t0 < ev.t_s else ev)
+        return out
 
     def _valgus(self, t: float, s: Side, sm: dict[str, float], settled: bool) -> float:
         """How far the knee has moved inward (share of leg length) beyond where it goes with
@@ -575,7 +618,7 @@ class DeepSquatAnalyser(Analyser):
         t_end = hold_events[0].t_end_s if hold_events and hold_events[0].t_end_s is not None else t
         out: list[Event] = []
         for s in SIDES:
-            out += self.valgus_cue[s].finish(t_end)
+            out += self._valgus_from_onset(s, self.valgus_cue[s].finish(t_end))
         out += self.heels.finish(t_end, self.heel.foot_cm)
         self.heel.stop()
         out += self.shallow_cue.finish(t_end) + [self._narrow_from_descent(e) for e in self.narrow_cue.finish(t_end)]
