@@ -14,7 +14,8 @@ rocking is allowed and encouraged. Measured:
   at the bottom of a deep squat they are hidden under the thighs;
 - front view only (side-on they lie along the line of sight and are reported as
   unavailable, never guessed): stance width (ankle distance over hip width), toe-out per
-  foot, knees tracking over the toes (the knee's sideways offset from the foot), and
+  foot, knees tracking over the toes (the knee's sideways offset from its ankle beyond
+  where it goes with the rocking hips, learnt per knee: KneeTrack), and
   side-to-side rocking (amplitude and count: reported, never a fault).
 
 A hold starts when the hips drop well below standing height and ends a second after the

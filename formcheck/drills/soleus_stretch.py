@@ -4,7 +4,16 @@ The runner stands in a split stance facing a wall, front knee bent forward towar
 wall, front heel flat. What is measured, on the front leg:
 
 - dorsiflexion: the shank's angle from vertical, positive with the knee ahead of the
-  ankle (the knee-to-wall measure); its maximum per hold is the hold's figure;
+  ankle (the knee-to-wall measure); its maximum per hold is the hold's figure. It is
+  read against the image's vertical, so it carries a per-camera bias of a few degrees,
+  not noise (on rendered holds through the pose model: within-hold scatter 0.3-1 deg,
+  hold means +1.9, -3.2, +3.7 and -6.7 deg off the truth for four cameras): a crooked
+  phone's roll (3 deg of the -6.7), a tilted camera's perspective (up to ~1.7 deg), and
+  the model's knee point sitting 3-6 % of the shank's length behind the joint centre from
+  a phone low on the floor and ~3 % ahead of it from a high shelf (the same when the clip
+  is mirrored, so it is the body's view, not the image's). The floor line through the
+  foot could level out a roll, but the heel and toe points' own heights above the sole
+  make that reference uncertain by about as much as the roll it would remove;
 - knee flexion (hip-knee-ankle, 0 = straight);
 - heel lift: the heel's (and ankle's) rise above its own flat-foot height, learnt from the
   start of each hold, as a share of foot length (see drills/heel_lift.py).
