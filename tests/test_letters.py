@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,8 @@ from formcheck.drills.letters import (
     ALPHABET,
     LETTER_STROKES,
     LETTER_WIDTH,
+    AlphabetDecoder,
+    DecodeParams,
     LetterRecogniser,
     dtw_distances,
     letter_path,
@@ -134,3 +138,100 @@ def test_degenerate_traces_do_not_crash(recogniser):
     for tr in (np.zeros((0, 2)), np.ones((5, 2)), np.array([[0, 0], [np.nan, 1.0], [1, 1]])):
         rec = recogniser.recognise(tr)
         assert rec.letter in ALPHABET
+
+
+# ---------------------------------------------------------------------------- alphabet decoding
+
+
+def _params() -> DecodeParams:
+    from formcheck.drills.ankle_abcs import AnkleAbcsConfig
+
+    cfg = AnkleAbcsConfig()
+    return DecodeParams(**{f.name: float(getattr(cfg, f.name)) for f in dataclasses.fields(DecodeParams)})
+
+
+def alphabet_trace(letters: str, rng: np.random.Generator, run_on: str = "", fps: float = 30.0,
+                   noise: float = 0.04, size_px: float = 40.0) -> tuple[np.ndarray, np.ndarray, list[tuple[str, float, float]]]:
+    """A foot tracing `letters` in one place as the drill asks: each at a steady pace along
+    its strokes (easing in and out), a ~1 s stop after it and a quick move to the next
+    one's start, except after the letters in `run_on`, which run straight into the next.
+    Returns times, writer-view points (pixels, y down) and the truth spans."""
+    pts: list[np.ndarray] = []
+    truth = []
+    t = 0.0
+    pace = rng.uniform(0.7, 1.0)
+    here = np.array([0.35, 0.5])
+    hold = np.repeat(here[None], int(0.8 * fps), axis=0)
+    pts.append(hold)
+    t += len(hold) / fps
+    for k, c in enumerate(letters):
+        p = letter_path(c, 100.0) - [LETTER_WIDTH[c] / 2 - 0.35, 0.0]
+        move = np.linspace(here, p[0], int(0.4 * fps))
+        pts.append(move)
+        t += len(move) / fps
+        dur = pace * (1.0 + 0.8 * path_length(p))
+        s = np.linspace(0.0, 1.0, int(dur * fps))
+        s = 0.5 - 0.5 * np.cos(np.pi * s)  # easing in and out
+        trace = resample(p, 400)
+        idx = s * (len(trace) - 1)
+        seg = np.stack([np.interp(idx, np.arange(len(trace)), trace[:, i]) for i in range(2)], axis=1)
+        truth.append((c, t, t + len(seg) / fps))
+        pts.append(seg)
+        t += len(seg) / fps
+        here = seg[-1]
+        if c not in run_on or k == len(letters) - 1:
+            hold = np.repeat(here[None], int(rng.uniform(0.9, 1.2) * fps), axis=0)
+            pts.append(hold)
+            t += len(hold) / fps
+    xy = np.concatenate(pts) * size_px + 200.0
+    xy = xy + rng.normal(0.0, noise * size_px, xy.shape)
+    return np.arange(len(xy)) / fps, xy, truth
+
+
+def _decoded(letters) -> str:
+    return "".join(lt.rec.letter for lt in letters)
+
+
+def test_decoder_splits_a_traced_alphabet_into_its_letters():
+    rng = np.random.default_rng(1)
+    t, xy, truth = alphabet_trace("ABCDEFGHIJ", rng)
+    got = AlphabetDecoder(_params()).decode(t, xy, 40.0, final=True)
+    assert _decoded(got) == "ABCDEFGHIJ"
+    for lt, (c, t0, t1) in zip(got, truth, strict=True):
+        # a piece starts with the quick move to the letter's first point (0.4 s here)
+        assert t0 - 0.9 <= lt.t0 < t0 + 0.5 and t1 - 0.5 < lt.t1 <= t1 + 0.5, (c, lt.t0, lt.t1, t0, t1)
+        assert lt.rec.as_expected
+
+
+def test_decoder_splits_letters_run_together_without_a_stop():
+    rng = np.random.default_rng(2)
+    t, xy, _ = alphabet_trace("ABCDEFGH", rng, run_on="CF")
+    assert _decoded(AlphabetDecoder(_params()).decode(t, xy, 40.0, final=True)) == "ABCDEFGH"
+
+
+def test_decoder_lets_a_letter_be_missing():
+    """The person skipped C: the trace is A B D E F G, read as such, not as A-F."""
+    rng = np.random.default_rng(3)
+    t, xy, _ = alphabet_trace("ABDEFG", rng, noise=0.02)
+    assert _decoded(AlphabetDecoder(_params()).decode(t, xy, 40.0, final=True)) == "ABDEFG"
+
+
+def test_decoder_live_shows_each_letter_soon_after_its_stop_and_never_one_too_many():
+    rng = np.random.default_rng(4)
+    t, xy, truth = alphabet_trace("ABCDEF", rng)
+    dec = AlphabetDecoder(_params())
+    shown: list = []
+    shown_at: list[float] = []
+    for end in range(60, len(t), 9):  # every 0.3 s, as the analyser does
+        start = 0 if not shown else int(np.searchsorted(t, shown[-1].t1, side="right"))
+        first = ALPHABET.index(shown[-1].rec.letter) + 1 if shown else 0
+        new = dec.decode(t[:end], xy[:end], 40.0, first=first, start=start)
+        shown += new
+        shown_at += [t[end - 1]] * len(new)
+        if len(shown) >= 2:
+            dec.learn_pace(shown)
+        finished = sum(1 for _, _, t1 in truth if t1 <= t[end - 1])
+        assert len(shown) <= finished, (t[end - 1], _decoded(shown))
+    assert _decoded(shown) in ("ABCDEF", "ABCDE")  # F's stop may run past the end
+    for lt, at, (_, _, t1) in zip(shown, shown_at, truth, strict=False):
+        assert at - t1 <= 1.2, (lt.rec.letter, at, t1)

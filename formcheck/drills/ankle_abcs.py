@@ -14,14 +14,22 @@ What is measured, and why this way:
   is image down. Facing the camera the person's right is on
   the image's left, so the letters, mirrored in the image, come out the right way round;
   the same rule holds for any view in between without knowing the view;
-- letters are split by pauses: the smoothed foot tip stays within `pause_radius` letter
-  heights of one spot, with a low median speed, for `pause_s`. Letter height is the trace's
-  own scale: the median height of the letters so far, or before the first one the spread
-  of the recent trace. A piece too short to be a letter is kept and put in front of the
-  next piece; a piece that matches no letter well is held back and, if joined with the
-  next piece it makes a good letter, the two count as one (a mid-letter pause);
-- recognition: `formcheck.drills.letters.LetterRecogniser` (DTW on normalised traces), with
-  the next letter of the alphabet as the prior;
+- letters: split and named jointly (`formcheck.drills.letters.AlphabetDecoder`). The
+  person writes A, B, C ... in order, so the whole trace is split into consecutive letters
+  of the alphabet at once: a dynamic programme over candidate cuts (the foot tip's stops,
+  and the dips of its speed where letters may run together), each piece a letter, or no
+  letter (the foot finding the first letter's start), a letter allowed to be missing;
+  scored by how much better the letter's template fits than the median letter (DTW on
+  normalised strokes), how far its duration is from the person's own pace and whether the
+  foot stopped after it. Live, the trace after the last letter shown is decoded every
+  `decode_every_s`, and a letter is shown once the foot has stopped after it (about half
+  a second later): the count never goes back, unless it reaches Z while the whole trace
+  decoded at once does not. When the set ends the whole trace is decoded again and those
+  letters are the report's;
+- side-on (the hips' left-right along the line of sight) the letters' left-right runs
+  along the line of sight too: letters are counted (stops and durations do not need it)
+  but not read, and each letter's message says so;
+- the end of the trace while the ankle drops (the foot being lowered) is no letter;
 - leg stillness (`leg_moving`): how much ground the hip and ankle of the working leg cover
   over about a second, in leg-scale units (the knee is left out: seen from the front the
   model's knee wanders as the foot moves under it), as a multiple of the leg's own
@@ -50,7 +58,8 @@ writer's right, letter_v up, in half letter heights from the middle of the recen
 trace's box), named as the synthetic truth names it so the benchmark scores it.
 
 Each letter is one `count` event (code "letter", t_s when it was finished) whose message
-names the recognised letter; its value is the letter's DTW cost (lower is a cleaner match).
+names the letter (side-on: its place in the alphabet); its value is the letter's DTW cost
+(lower is a cleaner match).
 """
 
 from __future__ import annotations
@@ -65,7 +74,14 @@ import numpy as np
 from formcheck.config import DrillConfig, threshold
 from formcheck.drills.base import Analyser, LiveStatus
 from formcheck.drills.blocks import FaultDetector, SetTracker
-from formcheck.drills.letters import ALPHABET, LetterRecogniser, Recognition, letter_path, path_length
+from formcheck.drills.letters import (
+    ALPHABET,
+    AlphabetDecoder,
+    DecodedLetter,
+    DecodeParams,
+    LetterRecogniser,
+    Recognition,
+)
 from formcheck.drills.windows import TrailingWindow
 from formcheck.events import Event
 from formcheck.pose.frame import PoseFrame
@@ -96,22 +112,73 @@ class AnkleAbcsConfig(DrillConfig):
     pause_s: float = threshold(
         0.45, "A pause this long ends a letter; the foot slows for a moment at every corner, "
               "but does not stop there this long.")
-    min_letter_path: float = threshold(
-        0.6, "A piece of trace shorter than this (in letter heights) is not a letter (an I is "
-             "1.0): it is kept and joined to the next piece.")
     min_letter_s: float = threshold(
-        0.8, "A piece of trace quicker than this is not a letter but a move to where the next "
-             "one starts (joined to it): the drill is slow and controlled, even an I takes a "
-             "second or more, while the move between letters is a quick straight line that "
-             "matches I well.")
-    accept_cost: float = threshold(
-        0.45, "DTW cost under which a piece is taken as a complete letter at once; a poorer "
-              "match waits to see whether the next piece completes it.")
-    split_share: float = threshold(
-        1.7, "A piece of trace this many times as long as the expected letter (in the path "
-             "length letters have taken so far per unit of template path), and about as "
-             "long as it and the next letter together, is two letters run together: the "
-             "pause between them was missed (the model's toe jitter can hide a short one).")
+        0.8, "A piece of trace moving for less than this is not a letter but a move to where "
+             "the next one starts: the drill is slow and controlled, even an I takes a second "
+             "or more, while the move between letters is a quick straight line.")
+    speed_s: float = threshold(
+        0.5, "The foot tip's speed is its mean position over the next half second against the "
+             "last half second: the model's toe jitter averages out of both, a letter's "
+             "strokes (about a second each) do not.")
+    still_share: float = threshold(
+        0.35, "Slower than this share of the trace's usual tracing speed (its 75th percentile) "
+              "the foot is still: relative to the trace itself because the model's jitter, "
+              "and so the speed of a still foot, depends on camera and person.")
+    cut_gap_s: float = threshold(
+        0.6, "Candidate cuts (dips of the speed that are not a stop) at least this far apart: "
+             "a letter's strokes and corners are further apart than that.")
+    cut_max_share: float = threshold(
+        0.7, "A dip of the speed is a candidate cut only below this share of the tracing speed "
+             "(a letter run into the next without a stop still slows at the join).")
+    cut_cost: float = threshold(
+        1.0, "Cost of ending a letter where the foot did not stop (none at a full pause): "
+             "about what a clearly wrong letter shape costs, so a cut without a pause needs "
+             "the durations and shapes on both sides to speak for it.")
+    cross_cost: float = threshold(
+        1.0, "Cost of a letter running through a full pause: people stop between letters, "
+             "seldom inside one.")
+    gap_s: float = threshold(
+        0.5, "No trace for this long (the foot was down, or the person out of sight) is a "
+             "certain cut.")
+    start_stop_units: float = threshold(
+        1.0, "A letter's duration is expected to grow with its path: pace x (template path + "
+             "this), the start from rest and the stop taking about as long as a letter "
+             "height of steady tracing (rendered clips: 1 s + 0.8 s per unit of path).")
+    dur_tol: float = threshold(
+        1.3, "A letter taking within this factor of its expected time costs nothing (people "
+             "write some strokes faster than others).")
+    dur_weight: float = threshold(
+        2.0, "Cost per unit of log duration ratio beyond dur_tol: a letter twice as long as "
+             "expected (two letters taken as one) costs ~0.9, as much as a missing pause.")
+    junk_rate: float = threshold(
+        1.0, "Cost per second of movement that is no letter (the foot finding the first "
+             "letter's start, lowering): a whole letter read as no letter costs more than "
+             "the letter with a poor shape.")
+    skip_cost: float = threshold(
+        1.5, "Cost of a letter of the alphabet that is not in the trace at all (skipped by "
+             "the person, or lost): dearer than a poorly matching letter.")
+    shape_weight: float = threshold(
+        0.5, "Weight of the shape match (DTW cost less the median letter's) in a letter's "
+             "cost: through the real model a letter a few centimetres tall is read with "
+             "much noise (the right letter's shape is the best of 26 on 16-20% of rendered "
+             "letters), so durations and pauses carry as much as the shape.")
+    letter_cost: float = threshold(
+        0.3, "Cost of every letter, so that cutting the trace into more pieces is no gain "
+             "in itself (about the shape gain a wrong piece gets by chance).")
+    pace_min_s: float = threshold(
+        0.4, "Fastest pace tried (seconds per unit of template path; a unit is one letter "
+             "height): an I in 0.8 s.")
+    pace_max_s: float = threshold(
+        1.6, "Slowest pace tried: a W in about 7 s.")
+    max_letter_share: float = threshold(
+        1.6, "Longest piece tried as one letter, in expected durations of the longest letter.")
+    lowering_drop: float = threshold(
+        0.08, "The ankle this far (leg-scale units, ~3 cm) below its level while tracing is "
+              "the foot being lowered: the lift is ~10 cm or more, while the model's ankle "
+              "point moves ~1 cm as the foot turns.")
+    decode_every_s: float = threshold(
+        0.3, "While tracing, the trace is decoded this often: a letter is shown within about "
+             "a second of being finished (the pause after it is seen ~0.5 s in).")
     smooth_s: float = threshold(
         0.12, "Trace smoothing window: the foot tip is the model's least precise point.")
     image_x_share: float = threshold(
@@ -171,6 +238,7 @@ class _Point:
     writer: np.ndarray  # (2,) writer view: x to the person's right, y down (pixels)
     image: np.ndarray  # (2,) foot tip in the image (pixels)
     smooth: np.ndarray | None = None  # writer point after the trailing mean (segmentation)
+    ankle_y: float = NAN  # the ankle's image row (pixels): it drops as the foot is lowered
 
 
 @dataclass
@@ -180,17 +248,7 @@ class _Letter:
     t1: float
     height_px: float
     trace: np.ndarray  # (N, 2) image points
-
-
-def _smooth(xy: np.ndarray, k: int) -> np.ndarray:
-    """Centred moving average along axis 0 (k odd), edges padded with the end values."""
-    if k <= 1 or len(xy) < 3:
-        return xy
-    k = min(k, len(xy) - (1 - len(xy) % 2))
-    pad = k // 2
-    p = np.pad(xy, ((pad, pad), (0, 0)), mode="edge")
-    c = np.cumsum(np.vstack([np.zeros((1, xy.shape[1])), p]), axis=0)
-    return (c[k:] - c[:-k]) / k
+    side_on: bool = False  # seen side-on: counted, not read
 
 
 class AnkleAbcsAnalyser(Analyser):
@@ -205,6 +263,9 @@ class AnkleAbcsAnalyser(Analyser):
         super().__init__(config, side, variant)
         c = self.cfg
         self.recogniser = LetterRecogniser()
+        self.decoder = AlphabetDecoder(
+            DecodeParams(**{f.name: float(getattr(c, f.name)) for f in dataclasses.fields(DecodeParams)}),
+            self.recogniser)
         self.sets = SetTracker(sets_per_side=int(c.sets_per_foot))
         self.leg_moving = FaultDetector("leg_moving", on=c.leg_moving_ratio, off=c.leg_moving_off_ratio,
                                         min_on_s=c.leg_moving_min_on_s, min_off_s=c.min_off_s)
@@ -238,16 +299,17 @@ class AnkleAbcsAnalyser(Analyser):
         self._anchor: np.ndarray | None = None
         self._points: list[_Point] = []  # the piece being traced (and the pause before it)
         self._moving = False
-        self._fragment: list[_Point] = []  # too short to be a letter: goes in front of the next
-        self._held: tuple[list[_Point], Recognition] | None = None  # a poor match, waiting
+        self._buf: list[_Point] = []  # the set's trace, for the decoder
+        self._decoded_t = -math.inf  # when the trace was last decoded
+        self._letter_events: list[Event] = []  # this set's letter events as shown live
+        self._stale: list[Event] = []  # live letter events the final decode replaced
+        self._live_decoded: list[DecodedLetter] = []  # the last letters shown, as decoded
         self._pending_down: list[Event] = []  # foot_down: a fault once tracing goes on
         self._pending_leg: list[Event] = []  # leg_moving: unless the foot was being put down
         self._down_onsets: list[float] = []
         self.letters: list[_Letter] = []  # this set's letters
         self._all_letters: list[_Letter] = []
         self._heights: list[float] = []
-        self._paths: list[float] = []  # letters' trace lengths (pixels)
-        self._px_per_unit: list[float] = []  # letters' trace length per unit of template path
         self._rom: list[np.ndarray] = []
         self._set_done = False
         self._need_lowering = False
@@ -318,13 +380,14 @@ class AnkleAbcsAnalyser(Analyser):
         if abs(r[0]) >= self.cfg.image_x_share:
             # The person's left-right crosses the image: image x alone carries the
             # letters' left-right (mirrored when r points to image left).
-            return _Point(t, np.array([d[0] * math.copysign(1.0, r[0]), d[1]]), toe[:2].copy())
+            return _Point(t, np.array([d[0] * math.copysign(1.0, r[0]), d[1]]), toe[:2].copy(),
+                          ankle_y=float(ankle[1]))
         # Near side-on only the model's relative depth has it: its noisiest output,
         # smoothed more than x and y.
         self._toe_z.add(t, d[2])
         dz = float(self._toe_z.mean()[0]) if len(self._toe_z) else 0.0
         dz = dz if math.isfinite(dz) else 0.0
-        return _Point(t, np.array([d[0] * r[0] + dz * r[1], d[1]]), toe[:2].copy())
+        return _Point(t, np.array([d[0] * r[0] + dz * r[1], d[1]]), toe[:2].copy(), ankle_y=float(ankle[1]))
 
     def _ankle_steady(self, scale: float) -> bool:
         """The ankle, the letters' pivot, has stopped moving (the lift is over)."""
@@ -375,127 +438,116 @@ class AnkleAbcsAnalyser(Analyser):
     def _expected(self) -> str:
         return ALPHABET[min(len(self.letters), len(ALPHABET) - 1)]
 
-    def _trace_writer(self, pts: list[_Point]) -> np.ndarray:
-        xy = np.stack([p.writer for p in pts])
-        fps = (len(pts) - 1) / max(1e-6, pts[-1].t - pts[0].t) if len(pts) > 1 else 30.0
-        k = max(1, round(self.cfg.smooth_s * fps) | 1)
-        return _smooth(xy, k)
+    def _side_on(self) -> bool:
+        """The hips' left-right runs (nearly) along the line of sight: the letters'
+        left-right is then only in the model's relative depth, too noisy to read a letter
+        by (letters are still counted: pauses and durations do not need it)."""
+        r = self._hips.median()
+        return r.shape == (2,) and bool(np.isfinite(r).all()) and abs(float(r[0])) < self.cfg.image_x_share
 
-    def _emit(self, pts: list[_Point], rec: Recognition) -> list[Event]:
-        xy = self._trace_writer(pts)
-        height = float(np.ptp(xy[:, 1])) if len(xy) else NAN
-        letter = _Letter(rec, pts[0].t, pts[-1].t, height, np.stack([p.image for p in pts]))
-        self.letters.append(letter)
-        self._all_letters.append(letter)
-        if np.isfinite(height) and height > 0:
-            self._heights.append(height)
-            self._paths.append(path_length(xy))
-            self._px_per_unit.append(path_length(xy) / path_length(letter_path(rec.letter)))
-        note = "" if rec.expected in (None, rec.letter) else f" (expected {rec.expected})"
-        ev = Event(t_s=letter.t1, code="letter", kind="count", side=self.side,
-                   message=f"Letter {rec.letter}{note}", value=round(rec.distance, 3))
-        if len(self.letters) >= len(ALPHABET) or (rec.letter == "Z" and len(self.letters) > 20):
-            self._set_done = True
-        return [ev]
-
-    def _piece_done(self, pts: list[_Point]) -> list[Event]:
-        """A piece of trace between pauses has ended: a letter, part of one, or a move."""
-        out: list[Event] = []
-        scale_h = self._letter_height_px(float(self._scale.median()[0]))
-        pts = self._fragment + pts
-        length = path_length(self._trace_writer(pts)) if len(pts) >= 3 else 0.0
-        if length < self.cfg.min_letter_path * scale_h or pts[-1].t - pts[0].t < self.cfg.min_letter_s:
-            self._fragment = pts  # too short for a letter: joins the next piece
-            return out
-        self._fragment = []
-        cut = self._two_letters_at(pts) if self._held is None else None
-        if cut is not None:
-            first = pts[:cut + 1]
-            out += self._emit(first, self.recogniser.recognise(self._trace_writer(first), self._expected()))
-            if self._set_done:
-                return out
-            return out + self._piece_done(pts[cut:])
-        typical = float(np.median(self._paths[-7:])) if self._paths else math.inf
-        rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
-        if self._held is not None:
-            held_pts, held_rec = self._held
-            self._held = None
-            merged = held_pts + pts
-            r_m = self.recogniser.recognise(self._trace_writer(merged), self._expected())
-            # Two pieces are one letter (a pause inside it) when together they make a good
-            # letter, or a better one than either alone without being longer than letters
-            # are. Judged on shape alone (the best-matching letter), not on the letter the
-            # alphabet prior picked.
-            short_enough = path_length(self._trace_writer(merged)) <= 1.4 * typical  # False: none yet
-            if r_m.shape_cost <= self.cfg.accept_cost or (
-                    short_enough and r_m.shape_cost < min(held_rec.shape_cost, rec.shape_cost)):
-                return self._emit(merged, r_m)
-            held_len = path_length(self._trace_writer(held_pts)) / scale_h
-            if held_len >= 0.6 * path_length(letter_path(held_rec.letter)):
-                out += self._emit(held_pts, held_rec)
-            # else: too short for the letter it would be, and no letter with the next piece:
-            # a move between letters (the foot finding its start), not a letter
-            if self._set_done:
-                return out
-            rec = self.recogniser.recognise(self._trace_writer(pts), self._expected())
-        expected = self._expected()
-        # as long as the expected letter would be, allowing for a lead-in
-        plausible = 0.6 <= (length / scale_h) / path_length(letter_path(expected)) <= 2.5
-        if not self.letters and rec.letter != expected:
-            # The set opens with A: a first piece that is something else is the foot
-            # finding A's start after the lift; it goes in front of the next piece.
-            self._fragment = pts
-        elif rec.shape_cost <= self.cfg.accept_cost:
-            out += self._emit(pts, rec)
-        elif plausible and rec.letter == expected and rec.scores[expected] <= 2 * self.cfg.accept_cost:
-            out += self._emit(pts, rec)  # a shaky but plausible next letter (I, J, L are short)
-        elif self._paths and length < 0.5 * typical:
-            # Short and like no letter: a move to where the next letter starts, or the
-            # first strokes of one; it goes in front of the next piece.
-            self._fragment = pts
+    def _letter_event(self, lt: _Letter, position: int) -> Event:
+        rec = lt.rec
+        if lt.side_on:
+            msg = (f"Letter {position} counted (side-on the camera cannot see the letters' "
+                   "left-right, so it is not read: film from low and part-way round)")
         else:
-            self._held = (pts, rec)
+            note = "" if rec.expected in (None, rec.letter) else f" (expected {rec.expected})"
+            msg = f"Letter {rec.letter}{note}"
+        return Event(t_s=lt.t1, code="letter", kind="count", side=self.side, message=msg,
+                     value=round(rec.distance, 3))
+
+    def _as_letter(self, d: DecodedLetter) -> _Letter:
+        pts = self._buf[d.i0:d.i1 + 1]
+        xy = np.stack([p.writer for p in pts])
+        return _Letter(d.rec, d.t0, d.t1, float(np.ptp(xy[:, 1])), np.stack([p.image for p in pts]),
+                       self._side_on())
+
+    def _decode(self, final: bool) -> list[DecodedLetter]:
+        """Final: the set's whole trace. Live: the trace after the last letter shown (the
+        letters before it stay as shown), so each call is a short piece of work."""
+        if len(self._buf) < 5:
+            return []
+        t = np.array([p.t for p in self._buf])
+        xy = np.stack([p.writer for p in self._buf])
+        h = self._letter_height_px(float(self._scale.median()[0]))
+        if final or not self.letters:
+            return self.decoder.decode(t, xy, h, final=final)
+        last = self.letters[-1]
+        start = int(np.searchsorted(t, last.t1, side="right"))
+        first = ALPHABET.index(last.rec.letter) + 1 if last.rec.letter in ALPHABET else len(self.letters)
+        return self.decoder.decode(t, xy, h, final=False, first=first, start=start)
+
+    def _emit_decoded(self, final: bool = False) -> list[Event]:
+        """Decode the set's trace so far and show the letters finished since the last call.
+        Live, letters once shown stay (the count never goes back) unless the live count
+        reaches the end of the alphabet while the whole trace, decoded at once, does not:
+        then the live letters are replaced by it. The final decode of the set (the whole
+        trace known) may re-split it, and its letters replace the live ones in the report."""
+        if self.sets.current is None:
+            return []
+        if final:
+            return self._replace_letters(self._decode(final=True))
+        decoded = self._decode(final=False)
+        out = self._add_letters(decoded)
+        if self._set_done:
+            whole = self._decode(final=True)
+            if len(whole) < len(ALPHABET) and not (whole and whole[-1].rec.letter == "Z"):
+                self._set_done = False  # the live count ran ahead of the letters traced
+                out = [e for e in out if e not in self._letter_events] + self._replace_letters(whole)
+                self._set_done = False
+        if decoded:
+            self.decoder.learn_pace(self._decoded_live(decoded))
         return out
 
-    def _two_letters_at(self, pts: list[_Point]) -> int | None:
-        """Where a piece that holds the expected letter and the next one, traced without a
-        pause between them, splits (None: it does not). Judged on length: the trace length
-        letters have taken per unit of template path so far gives how long each of the two
-        should be; the split is the slowest moment around where the first should end."""
-        n_done = len(self.letters)
-        if len(self._px_per_unit) < 3 or n_done + 1 >= len(ALPHABET) or len(pts) < 10:
-            return None
-        k = float(np.median(self._px_per_unit[-7:]))
-        exp, nxt = ALPHABET[n_done], ALPHABET[n_done + 1]
-        te, tn = path_length(letter_path(exp)), path_length(letter_path(nxt))
-        xy = self._trace_writer(pts)
-        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
-        total = float(cum[-1])
-        if total < self.cfg.split_share * k * te or total < 0.7 * k * (te + tn):
-            return None
-        t = np.array([p.t for p in pts])
-        if not (np.diff(t) > 0).all():
-            return None
-        fps = (len(t) - 1) / max(1e-6, t[-1] - t[0])
-        speed = _smooth(np.gradient(cum, t)[:, None], max(1, round(0.3 * fps) | 1))[:, 0]
-        f = te / (te + tn)
-        near = np.nonzero((cum >= (f - 0.2) * total) & (cum <= (f + 0.2) * total))[0]
-        if not len(near):
-            return None
-        return int(near[np.argmin(speed[near])])
+    def _replace_letters(self, decoded: list[DecodedLetter]) -> list[Event]:
+        """This set's letters become `decoded`: the ones shown are taken out of the report."""
+        shown = {id(e) for e in self._letter_events}
+        self._stale += self._letter_events  # also out of this frame's events, if shown on it
+        self.events[:] = [e for e in self.events if id(e) not in shown]
+        for lt in self.letters:
+            self._all_letters.remove(lt)
+        self.letters, self._letter_events = [], []
+        return self._add_letters(decoded)
+
+    def _add_letters(self, decoded: list[DecodedLetter]) -> list[Event]:
+        out: list[Event] = []
+        for d in decoded[:len(ALPHABET) - len(self.letters)]:
+            lt = self._as_letter(d)
+            self.letters.append(lt)
+            self._all_letters.append(lt)
+            if lt.height_px > 0:
+                self._heights.append(lt.height_px)
+            ev = self._letter_event(lt, len(self.letters))
+            self._letter_events.append(ev)
+            out.append(ev)
+            if len(self.letters) >= len(ALPHABET) or (lt.rec.letter == "Z" and len(self.letters) > 20):
+                self._set_done = True
+        return out
+
+    def _decoded_live(self, decoded: list[DecodedLetter]) -> list[DecodedLetter]:
+        """The letters shown this set, as the decoder gave them (for the person's pace)."""
+        self._live_decoded = (self._live_decoded + decoded)[-12:]
+        return self._live_decoded
+
+    def _trim_lowering(self, scale: float) -> None:
+        """The foot went down: the end of the trace since the ankle left its lifted level
+        is the foot being lowered (it looks like a stroke down, an I), not a letter."""
+        y = np.array([p.ankle_y for p in self._buf])
+        if len(y) < 10 or not np.isfinite(y).any() or not (scale > 0):
+            return
+        level = float(np.nanmedian(y))
+        # image y grows downward; a letter moves the ankle point a little (the model's ankle
+        # follows the toe part of the way), lowering moves it by the whole lift
+        up = np.nonzero(y <= level + self.cfg.lowering_drop * scale)[0]
+        if not len(up):
+            return
+        t_end = self._buf[int(up[-1])].t - 0.2  # the drop starts a moment before it shows
+        self._buf = [p for p in self._buf if p.t <= t_end]
 
     def _flush(self) -> list[Event]:
-        """End the piece being traced (the foot stopped or went down) and settle any held one."""
-        out: list[Event] = []
-        if self._moving and self._points:
-            out += self._piece_done(self._points)
+        """The foot stopped tracing (it went down, or the set ends): show what is finished."""
+        out = self._emit_decoded() if not self._set_done else []
         self._points, self._moving, self._anchor = [], False, None
-        if self._held is not None and not self._set_done:
-            pts, rec = self._held
-            self._held = None
-            out += self._emit(pts, rec)
-        self._held = None
-        self._fragment = []
         self._still.clear()
         self._speeds.clear()
         return out
@@ -528,6 +580,12 @@ class AnkleAbcsAnalyser(Analyser):
         if self._moving:
             self._uv_letter(p.t, ps, h)
         self._points.append(p)
+        self._buf.append(p)  # the set's whole trace (before it opens, only the last seconds)
+        if self.sets.current is None and self._buf[0].t < p.t - 3.0:
+            self._buf = [q for q in self._buf if q.t >= p.t - 3.0]
+        if self.sets.current is not None and p.t - self._decoded_t >= self.cfg.decode_every_s:
+            self._decoded_t = p.t
+            out += self._emit_decoded()
         pts = self._still.values()
         centre = np.median(pts, axis=0)
         # 80th percentile, not the maximum: one jittery frame must not break a pause, while
@@ -551,11 +609,8 @@ class AnkleAbcsAnalyser(Analyser):
                 self._points = [q for q in self._points if q.t >= p.t - 1.0]  # only the recent pause
         elif paused:
             pause_start = float(self._still.times[0])
-            piece = [q for q in self._points if q.t <= pause_start]
             self._points = [q for q in self._points if q.t > pause_start]
             self._moving, self._anchor = False, centre
-            if piece:
-                out += self._piece_done(piece)
         return out
 
     def _uv_letter(self, t: float, ps: np.ndarray, h: float) -> None:
@@ -575,6 +630,9 @@ class AnkleAbcsAnalyser(Analyser):
         foot-down spell before it (the person went on tracing, so it was a fault)."""
         if self.sets.current is None and not self._set_done:
             self.sets.start(self.side, t)
+            self._buf = [q for q in self._buf if q.t >= t - 1.0]
+            self.decoder.reset()
+            self._live_decoded = []
             for d in self._fault_detectors():
                 d.side = self.side
         self._confirmed += [self._from_descent(ev) for ev in self._pending_down]
@@ -638,7 +696,8 @@ class AnkleAbcsAnalyser(Analyser):
         det.finish(t)  # closes it; the event is dropped
 
     def _end_set(self, t: float) -> list[Event]:
-        out = self._flush()
+        self._flush()
+        out = self._emit_decoded(final=True)
         # A foot-down spell with no tracing after it is the end of the set, not a fault.
         self._pending_down = []
         if self.foot_down.active:
@@ -652,6 +711,7 @@ class AnkleAbcsAnalyser(Analyser):
             self.sets.end(self.letters[-1].t1 if self.letters else t)
         self._need_lowering = self._set_done
         self.letters, self._rom, self._set_done = [], [], False
+        self._buf, self._letter_events = [], []
         self._rest_scatter.clear()
         self._down_since, self._down_onsets = None, []
         return out
@@ -692,7 +752,7 @@ class AnkleAbcsAnalyser(Analyser):
         for w in (self._ankle, self._ankle_ref, self._toe_z, self._uv_win, self._scale, self._speed_win, self._speed_hist, self._still, self._speeds,
                   self._recent_y, *self._rest.values(), *self._now.values()):
             w.clear()
-        self._points, self._moving, self._anchor, self._fragment, self._held = [], False, None, [], None
+        self._points, self._moving, self._anchor, self._buf = [], False, None, []
 
     def _update(self, frame: PoseFrame, reliable: bool) -> list[Event]:
         t = frame.t_s
@@ -752,6 +812,7 @@ class AnkleAbcsAnalyser(Analyser):
                 # The foot went down: a piece under way was the foot being lowered, not a
                 # letter (tracing waits while the foot is down).
                 self._points, self._moving = [], False
+                self._trim_lowering(float(self._scale.median()[0]))
                 out += self._flush()
             self._lifted_since = None
             self._settled = False
@@ -792,6 +853,10 @@ class AnkleAbcsAnalyser(Analyser):
         out += self._settle_pending_leg(t)
         if self._set_done:
             out += self._end_set(t)
+        if self._stale:
+            stale = {id(e) for e in self._stale}
+            out = [e for e in out if id(e) not in stale]
+            self._stale = []
         return out
 
     def _feed_faults(self, t: float, move: float, clear: float) -> list[Event]:
@@ -847,7 +912,7 @@ class AnkleAbcsAnalyser(Analyser):
                         sets_target=2 * int(self.cfg.sets_per_foot), count=n if self.sets.current else None,
                         count_target=len(ALPHABET), count_label="letters", cues=self.active_cues())
         if self._moving and self._points:
-            st.trace = np.stack([p.image for p in self._fragment + self._points])
+            st.trace = np.stack([p.image for p in self._points])
         elif self.letters:
             st.trace = self.letters[-1].trace
         nxt = self._expected() if n < len(ALPHABET) else None

@@ -24,6 +24,7 @@ clearly different shape still wins.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -262,3 +263,295 @@ class LetterRecogniser:
                            best_shape=self.letters[best],
                            scores={c: float(v) for c, v in zip(self.letters, costs, strict=True)},
                            expected=expected)
+
+
+# ---------------------------------------------------------------------------- alphabet decoding
+
+
+@dataclass(frozen=True)
+class DecodeParams:
+    """The alphabet decoder's settings (defaults and their reasons: the ankle-ABC drill's
+    config, `formcheck.drills.ankle_abcs.AnkleAbcsConfig`)."""
+
+    smooth_s: float  # trace smoothing window (s)
+    speed_s: float  # window over which the speed is smoothed before looking for its dips (s)
+    cut_gap_s: float  # candidate cuts (speed dips) at least this far apart (s)
+    cut_max_share: float  # a dip counts as a candidate cut only below this share of the tracing speed
+    still_share: float  # the ends of a piece slower than this share of the tracing speed are trimmed off
+    cut_cost: float  # cost of ending a letter at a dip that is no pause at all (less the deeper the dip)
+    cross_cost: float  # cost of a letter running through a full pause (more the deeper the dip)
+    pause_s: float  # the foot kept still this long is a full pause
+    gap_s: float  # no trace for this long (the foot was down): a certain cut
+    min_letter_s: float  # a letter takes at least this long (s of movement)
+    start_stop_units: float  # extra template path a letter's start and stop take, in time
+    dur_tol: float  # a letter's duration within this factor of the expected costs nothing
+    dur_weight: float  # cost per unit of log duration ratio beyond dur_tol
+    junk_rate: float  # cost per second of movement explained as no letter (a move, a lift)
+    skip_cost: float  # cost of a letter of the alphabet that is not in the trace
+    max_letter_share: float  # the longest letter segment tried, in expected durations of the longest letter
+    shape_weight: float  # weight of the shape match (how much better than the median letter) in a letter's cost
+    letter_cost: float  # cost of every letter (so that cutting the trace into more pieces is no gain in itself)
+    pace_min_s: float  # slowest and fastest paces tried (seconds per unit of template path)
+    pace_max_s: float
+
+
+@dataclass(frozen=True)
+class DecodedLetter:
+    """One letter of the decoded sequence: trace indices (first, last), times, recognition."""
+
+    i0: int
+    i1: int
+    t0: float
+    t1: float
+    rec: Recognition
+
+
+@dataclass
+class _Segment:
+    i0: int  # first index of the trimmed (moving) part
+    i1: int  # last index of the trimmed part
+    moving_s: float
+    costs: np.ndarray  # (26,) shape cost per letter
+    rel: np.ndarray  # (26,) shape cost less the median over letters (the trace's own noise level)
+
+
+_TEMPLATE_UNITS = np.array([path_length(letter_path(c)) for c in ALPHABET])
+
+
+class AlphabetDecoder:
+    """Splits a whole trace into consecutive letters of the alphabet and names them, jointly.
+
+    The person writes A, B, C ... in order, so rather than first cutting the trace at
+    pauses and then naming each piece, the decoder finds the best split of the trace into
+    the expected sequence: a dynamic programme over candidate cut points (the dips of the
+    foot tip's speed, deepest at the pauses between letters, shallower at corners), where
+    each piece between two cuts is a letter, or no letter (a move, the lift), and a letter
+    of the alphabet may be missing from the trace. A letter's cost is how much better its
+    template fits than the median letter does (so a noisy camera, which raises every
+    letter's DTW cost alike, does not make letters dear), how far its duration is from the
+    one expected at the person's own pace (time spent per unit of template path, learned
+    from the letters decoded so far) and how shallow the speed dip ending it is.
+
+    decode() may be called again and again on a growing trace (live); piece costs are
+    cached by their end times, so each call only matches the pieces that end at new cuts.
+    """
+
+    def __init__(self, params: DecodeParams, recogniser: LetterRecogniser | None = None):
+        self.p = params
+        self.recogniser = recogniser or LetterRecogniser()
+        self._cache: dict[tuple[float, float], _Segment] = {}
+        self.pace_s: float | None = None  # seconds per template unit, from decoded letters
+
+    def reset(self) -> None:
+        self._cache.clear()
+        self.pace_s = None
+
+    # -------------------------------------------------------------- signals
+
+    def _speed(self, t: np.ndarray, xy: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
+        """(smoothed trace, its speed in letter heights per second). The speed is the
+        distance between the mean position over the next half of speed_s and over the
+        last half, over the time between them: the model's jitter at the toes averages
+        out of both means, while the magnitude of a frame-to-frame velocity would add it up."""
+        fps = (len(t) - 1) / max(1e-6, t[-1] - t[0])
+        sm = _box(xy, max(1, round(self.p.smooth_s * fps) | 1))
+        w = max(1, round(self.p.speed_s * fps))
+        c = np.cumsum(np.vstack([np.zeros((1, 2)), np.pad(xy, ((w, w), (0, 0)), mode="edge")]), axis=0)
+        n = len(xy)
+        ahead = (c[w + 1 + np.arange(n) + w] - c[w + 1 + np.arange(n)]) / w  # mean of (i, i+w]
+        behind = (c[w + np.arange(n)] - c[np.arange(n)]) / w  # mean of [i-w, i)
+        speed = np.linalg.norm(ahead - behind, axis=1) / ((w + 1) / fps) / max(height, 1e-9)
+        speed = np.where(np.isfinite(speed), speed, 0.0)
+        return sm, _box(speed[:, None], max(1, round(0.5 * self.p.speed_s * fps) | 1))[:, 0]
+
+    def _cuts(self, t: np.ndarray, v: np.ndarray, v_typ: float, final: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate cut indices (sorted; first and last index included) and how much each
+        looks like a pause between letters (1: the foot kept still for pause_s or longer;
+        0: a brief dip of the speed, as at a corner)."""
+        n = len(t)
+        still = v < self.p.still_share * v_typ
+        half = max(1, round(0.5 * self.p.cut_gap_s * (n - 1) / max(1e-6, t[-1] - t[0])))
+        # The trace's start is where tracing began; its end, if the foot is not still there,
+        # is the foot being lowered (or a letter under way), not a pause.
+        cand: dict[int, float] = {0: 1.0}
+        if final:
+            cand[n - 1] = 1.0 if still[-1] else 0.0
+        gaps = np.nonzero(np.diff(t) >= self.p.gap_s)[0]
+        for g in gaps:  # the foot was down, or out of sight: a certain cut on both sides
+            cand[int(g)] = 1.0
+            cand[int(g) + 1] = 1.0
+        # Still runs: a cut at the slowest moment of each, as much a pause as it is long.
+        edges = np.diff(np.concatenate([[0], still.astype(np.int8), [0]]))
+        for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
+            if not final and b >= n and t[-1] - t[a] < self.p.pause_s:
+                continue  # just stopped: maybe only slowing for a corner
+            i = int(a + np.argmin(v[a:b]))
+            if min(abs(i - j) for j in cand) > half // 2:
+                cand[i] = float(np.clip((t[b - 1] - t[a]) / self.p.pause_s, 0.0, 1.0))
+        if len(cand) < 2:
+            return np.array([0]), np.array([1.0])
+        # Other dips of the speed (corners, a letter run into the next without a stop).
+        pad = np.pad(v, half, mode="edge")
+        win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1)
+        is_min = (v <= win.min(axis=1) + 1e-12) & (v <= self.p.cut_max_share * v_typ) & ~still
+        for i in np.nonzero(is_min)[0]:
+            i = int(i)
+            if not final and t[-1] - t[i] < 0.5 * self.p.cut_gap_s:
+                continue  # the speed may dip lower still: not settled yet
+            if min(abs(i - j) for j in cand) > half // 2:
+                cand[i] = 0.0
+        idx = np.array(sorted(cand))
+        return idx, np.array([cand[int(i)] for i in idx])
+
+    # -------------------------------------------------------------- pieces
+
+    def _segment(self, a: int, b: int, t: np.ndarray, sm: np.ndarray, v: np.ndarray, v_typ: float
+                 ) -> _Segment:
+        key = (round(float(t[a]), 3), round(float(t[b]), 3))
+        seg = self._cache.get(key)
+        if seg is not None:
+            return seg
+        moving = np.nonzero(v[a:b + 1] > self.p.still_share * v_typ)[0]
+        if len(moving) < 3:
+            inf = np.full(len(ALPHABET), np.inf)
+            seg = _Segment(a, b, 0.0, inf, inf)
+        else:
+            i0, i1 = a + int(moving[0]), a + int(moving[-1])
+            costs = self.recogniser.shape_costs(sm[i0:i1 + 1])
+            rel = costs - float(np.median(costs)) if np.isfinite(costs).all() else costs
+            seg = _Segment(i0, i1, float(t[i1] - t[i0]), costs, rel)
+        self._cache[key] = seg
+        return seg
+
+    def _dur_cost(self, moving_s: float, pace: float, tol: float) -> np.ndarray:
+        expected = pace * (_TEMPLATE_UNITS + self.p.start_stop_units)
+        ratio = np.abs(np.log(max(moving_s, 1e-3) / expected))
+        return self.p.dur_weight * np.maximum(0.0, ratio - np.log(tol))
+
+    # -------------------------------------------------------------- decoding
+
+    def decode(self, t: np.ndarray, xy: np.ndarray, height: float, final: bool = False,
+               first: int = 0, start: int = 0) -> list[DecodedLetter]:
+        """The best split of the trace (t (N,), writer-view points xy (N, 2) in pixels,
+        letters about `height` pixels tall) from index `start` on into letters first,
+        first+1, ... of the alphabet (the speed is judged against the whole trace).
+        final=False (live): the trace is still growing, so its end may be part of a letter
+        not finished yet; only letters before it are returned."""
+        t = np.asarray(t, dtype=np.float64)
+        xy = np.asarray(xy, dtype=np.float64)
+        if len(t) - start < 5 or not (height > 0) or first >= len(ALPHABET):
+            return []
+        sm, v = self._speed(t, xy, height)
+        v_typ = float(np.percentile(v, 75))
+        if not v_typ > 0:
+            return []
+        cuts, pause = self._cuts(t[start:], v[start:], v_typ, final)
+        cuts = cuts + start  # indices into the whole trace (piece costs are cached by time)
+        pace = self.pace_s
+        if final or pace is None:
+            # The person's pace is not known (or is judged afresh on the whole set): the
+            # split up to the last cut whose letters take the most consistent time per
+            # unit of path wins.
+            best = None
+            for cand in np.geomspace(self.p.pace_min_s, self.p.pace_max_s, 10):
+                cost, letters = self._run(t, sm, v, v_typ, cuts, pause, True, first, float(cand))
+                if best is None or cost < best[0]:
+                    best = (cost, letters, float(cand))
+            assert best is not None
+            if final:
+                return best[1]
+            pace = best[2]
+        return self._run(t, sm, v, v_typ, cuts, pause, False, first, pace)[1]
+
+    def learn_pace(self, letters: list[DecodedLetter]) -> None:
+        """The person's pace from the letters decoded so far (from 2 on; None before)."""
+        if len(letters) < 2:
+            return
+        self.pace_s = float(np.median([(lt.t1 - lt.t0) / (_TEMPLATE_UNITS[ALPHABET.index(lt.rec.letter)]
+                                                          + self.p.start_stop_units) for lt in letters]))
+
+    def _run(self, t, sm, v, v_typ, cuts, pause, final, first, pace) -> tuple[float, list[DecodedLetter]]:
+        p = self.p
+        end_cost = p.cut_cost * (1.0 - pause)  # ending a letter where the foot did not stop
+        crossed = np.concatenate([[0.0], np.cumsum(pause)])  # pauses a letter runs through
+        n_letters = len(ALPHABET)
+        tol = p.dur_tol
+        longest = pace * (float(_TEMPLATE_UNITS.max()) + p.start_stop_units)
+        K = len(cuts)
+        inf = np.inf
+        D = np.full((K, n_letters + 1), inf)
+        back: dict[tuple[int, int], tuple[int, int, str]] = {}
+        D[0, first] = 0.0
+        for b in range(1, K):
+            for a in range(b - 1, -1, -1):
+                if a < b - 1 and t[cuts[b]] - t[cuts[a]] > p.max_letter_share * longest:
+                    break
+                if not np.isfinite(D[a]).any():
+                    continue
+                seg = self._segment(int(cuts[a]), int(cuts[b]), t, sm, v, v_typ)
+                # no letter: a move or the lift
+                junk = D[a] + p.junk_rate * seg.moving_s
+                better = junk < D[b]
+                for n in np.nonzero(better)[0]:
+                    D[b, n] = junk[n]
+                    back[(b, int(n))] = (a, int(n), "junk")
+                if (seg.moving_s < p.min_letter_s or not np.isfinite(seg.rel).all()
+                        or t[cuts[b]] - t[cuts[a]] > p.max_letter_share * longest):
+                    continue
+                inner = crossed[b] - crossed[a + 1]
+                lc = (p.letter_cost + p.shape_weight * seg.rel + self._dur_cost(seg.moving_s, pace, tol) + end_cost[b]
+                      + p.cross_cost * inner)
+                cand = D[a, :n_letters] + lc
+                better = cand < D[b, 1:]
+                for n in np.nonzero(better)[0]:
+                    D[b, n + 1] = cand[n]
+                    back[(b, int(n) + 1)] = (a, int(n), "letter")
+            for n in range(first, n_letters):  # a letter of the alphabet missing from the trace
+                if D[b, n] + p.skip_cost < D[b, n + 1]:
+                    D[b, n + 1] = D[b, n] + p.skip_cost
+                    back[(b, n + 1)] = (b, n, "skip")
+        end = K - 1
+        if not final:
+            # The trace goes on. A letter is taken as finished once the foot has stopped
+            # after it (a full pause); what follows the last one may be a letter under way.
+            # Letters run together without a stop are shown at the next stop.
+            end = max([a for a in range(K) if pause[a] >= 0.99], default=0)
+        n_end = int(np.argmin(D[end]))
+        return float(D[end, n_end]), self._path(back, end, n_end, cuts, t, sm, v, v_typ, first)
+
+    def _path(self, back, b, n, cuts, t, sm, v, v_typ, first) -> list[DecodedLetter]:
+        out: list[DecodedLetter] = []
+        while (b, n) in back:
+            a, m, kind = back[(b, n)]
+            if kind == "letter":
+                seg = self._segment(int(cuts[a]), int(cuts[b]), t, sm, v, v_typ)
+                out.append(self._letter(seg, t, n - 1))
+            b, n = a, m
+        out.reverse()
+        prev = first - 1
+        fixed = []
+        for lt in out:  # the expected letter is the one after the letter before it
+            k = ALPHABET.index(lt.rec.letter)
+            fixed.append(DecodedLetter(lt.i0, lt.i1, lt.t0, lt.t1,
+                                       dataclasses.replace(lt.rec, expected=ALPHABET[min(prev + 1, 25)])))
+            prev = k
+        return fixed
+
+    def _letter(self, seg: _Segment, t: np.ndarray, k: int) -> DecodedLetter:
+        costs = seg.costs
+        rec = Recognition(letter=ALPHABET[k], distance=float(costs[k]),
+                          best_shape=ALPHABET[int(np.argmin(costs))],
+                          scores={c: float(x) for c, x in zip(ALPHABET, costs, strict=True)},
+                          expected=ALPHABET[k])
+        return DecodedLetter(seg.i0, seg.i1, float(t[seg.i0]), float(t[seg.i1]), rec)
+
+
+def _box(xy: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average along axis 0 (k odd), edges padded with the end values."""
+    if k <= 1 or len(xy) < 3:
+        return xy
+    k = min(k, len(xy) - (1 - len(xy) % 2))
+    pad = k // 2
+    p = np.pad(xy, ((pad, pad), (0, 0)), mode="edge")
+    c = np.cumsum(np.vstack([np.zeros((1, xy.shape[1])), p]), axis=0)
+    return (c[k:] - c[:-k]) / k
