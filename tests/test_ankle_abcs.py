@@ -75,9 +75,14 @@ def test_mirrored_video_reads_the_same_letters():
 
 
 def test_side_view_counts_letters():
+    """Side-on the letters' left-right runs along the line of sight: they are counted, and
+    the person is told plainly that they are not read (no guessed letter)."""
     clip = clip_of("left", 6, reps=8, view="side")
     an = run(clip.frames)
     assert abs(len(letters(an)) - 8) <= 1
+    counts = [e for e in an.events if e.kind == "count"]
+    assert all("not read" in e.message for e in counts)
+    assert set(an.summary()["sets"][0]["letter_sequence"]) == {"?"}
     assert faults(an) == []
 
 

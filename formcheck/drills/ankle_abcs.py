@@ -459,8 +459,10 @@ class AnkleAbcsAnalyser(Analyser):
     def _as_letter(self, d: DecodedLetter) -> _Letter:
         pts = self._buf[d.i0:d.i1 + 1]
         xy = np.stack([p.writer for p in pts])
-        return _Letter(d.rec, d.t0, d.t1, float(np.ptp(xy[:, 1])), np.stack([p.image for p in pts]),
-                       self._side_on())
+        side_on = self._side_on()
+        # side-on the letter is counted at its place in the alphabet, not read: "?"
+        rec = dataclasses.replace(d.rec, letter="?") if side_on else d.rec
+        return _Letter(rec, d.t0, d.t1, float(np.ptp(xy[:, 1])), np.stack([p.image for p in pts]), side_on)
 
     def _decode(self, final: bool) -> list[DecodedLetter]:
         """Final: the set's whole trace. Live: the trace after the last letter shown (the
@@ -916,7 +918,10 @@ class AnkleAbcsAnalyser(Analyser):
         elif self.letters:
             st.trace = self.letters[-1].trace
         nxt = self._expected() if n < len(ALPHABET) else None
-        if self.letters:
+        if self.letters and self.letters[-1].side_on:
+            st.info["letter"] = f"letter {n} counted (side-on: not read)" + (
+                f" \u2014 next: {nxt}" if nxt else " \u2014 done")
+        elif self.letters:
             last = self.letters[-1].rec
             mark = "\u2713" if last.as_expected else "?"
             st.info["letter"] = f"{last.letter} {mark}" + (f" \u2014 next: {nxt}" if nxt else " \u2014 done")
