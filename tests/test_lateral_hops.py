@@ -224,3 +224,27 @@ def test_single_leg_landing_the_feet_do_not_show_is_found_from_the_hips():
     for g, t in zip(got, truth, strict=True):
         assert abs(g.t_end_s - t.t_end_s) < 0.2
     assert [e.code for e in faults(an)] == []
+
+
+def test_per_frame_knee_bend_only_through_landings_and_close_to_truth():
+    """The per-frame stance knee bend is read through each landing's absorption (NaN on a
+    near-straight stance leg, which a front camera cannot read) and follows the truth there."""
+    clip = clip_of("switch-left", side="left", seed=4)
+    an = LateralHopsAnalyser()
+    tt = np.asarray(clip.truth.t_s, float)
+    truth = np.asarray(clip.truth.values["stance_knee_flexion_deg"], float)
+    errs, read, standing = [], 0, 0
+    for f in clip.frames:
+        an.update(f)
+        v = an.values()["stance_knee_flexion_deg"]
+        i = int(np.clip(np.searchsorted(tt, f.t_s), 0, len(tt) - 1))
+        if f.t_s < 1.4:  # standing on both feet before the first hop
+            standing += 1
+            assert math.isnan(v)
+        if math.isfinite(v):
+            read += 1
+            if math.isfinite(truth[i]):
+                errs.append(abs(v - truth[i]))
+    an.finish()
+    assert standing > 0 and read >= 8 * 3  # a few frames of every landing
+    assert float(np.mean(errs)) < 10.0
