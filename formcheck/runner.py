@@ -139,31 +139,34 @@ class TableSink:
         pass
 
 
-class TraceSink:
-    """Keeps the on-screen trace at each count event (the letters of ankle ABCs)."""
+class FacingSink:
+    """Whether the person faces the camera, over time: a letter traced facing the camera is
+    mirrored on screen (the person's right is the image's left), and the report draws it back."""
 
     def __init__(self) -> None:
-        self.traces: list[LetterTrace] = []
-        self._prev: np.ndarray | None = None
-        self._facing = False
+        self._changes: list[tuple[float, bool]] = []  # (t_s, facing) where it changed
 
     def on_frame(self, ctx: FrameContext) -> None:
         lh, rh = ctx.pose.xy(LM.LEFT_HIP)[0], ctx.pose.xy(LM.RIGHT_HIP)[0]
         if np.isfinite(lh) and np.isfinite(rh) and abs(lh - rh) > 1.0:
             # Facing the camera the person's left hip is on the image's right.
-            self._facing = bool(lh > rh)
-        self.keep(ctx.events, ctx.status.trace)
-        self._prev = None if ctx.status.trace is None else np.asarray(ctx.status.trace, float)
+            facing = bool(lh > rh)
+            if not self._changes or self._changes[-1][1] != facing:
+                self._changes.append((ctx.pose.t_s, facing))
 
-    def keep(self, events: list[Event], trace: np.ndarray | None) -> None:
-        for e in events:
-            if e.kind == "count":
-                # The analyser may clear its trace on the frame that completes a letter: the
-                # longer of this frame's and the previous frame's trace is the letter.
-                cands = [t for t in (trace, self._prev) if t is not None and len(t) >= 2]
-                if cands:
-                    pts = np.asarray(max(cands, key=len), float)[:, :2].copy()
-                    self.traces.append(LetterTrace(e.t_s, e.message, e.side, pts, self._facing))
+    def facing_at(self, t_s: float) -> bool:
+        facing = self._changes[0][1] if self._changes else False
+        for t, f in self._changes:
+            if t > t_s:
+                break
+            facing = f
+        return facing
+
+    def traces(self, analyser: Analyser) -> list[LetterTrace]:
+        """The analyser's final count traces (a final decode may have re-split what was shown live)."""
+        kept = {id(e) for e in analyser.events}
+        return [LetterTrace(e.t_s, e.message, e.side, np.asarray(pts, float)[:, :2].copy(), self.facing_at(e.t_s))
+                for e, pts in analyser.count_traces() if id(e) in kept and len(pts) >= 2]
 
     def close(self) -> None:
         pass
@@ -290,8 +293,8 @@ def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, 
     sinks: list[FrameSink] = []
     t0 = time.perf_counter()
     try:
-        table_sink, trace_sink = TableSink(), TraceSink()
-        sinks = [table_sink, trace_sink]
+        table_sink, facing_sink = TableSink(), FacingSink()
+        sinks = [table_sink, facing_sink]
         if video is not None:
             if i0.kind == "landmarks":
                 raise InputError("--video needs a video or images: a landmark recording has no pictures")
@@ -306,12 +309,11 @@ def analyse_stream(frames: Iterable[tuple[Any, PoseFrame]], analyser: Analyser, 
                 log.exception("closing %s failed", type(sink).__name__)
     if n == 0 and error is None:
         raise InputError(f"{name}: no frames could be read")
-    final = analyser.finish()
-    trace_sink.keep(final, analyser.status().trace)  # a letter closed by the end of the session
+    analyser.finish()
     result = SessionResult(drill=drill, source=info(), model=model,
                            pose_coverage=detected / n if n else 0.0, summary=analyser.summary(),
                            events=list(analyser.events), interrupted=error is not None)
-    return SessionRun(result, table_sink.table, thumbs.finish(result.events) if thumbs else [], trace_sink.traces,
+    return SessionRun(result, table_sink.table, thumbs.finish(result.events) if thumbs else [], facing_sink.traces(analyser),
                       n, time.perf_counter() - t0, error)
 
 

@@ -249,6 +249,7 @@ class _Letter:
     height_px: float
     trace: np.ndarray  # (N, 2) image points
     side_on: bool = False  # seen side-on: counted, not read
+    event: Event | None = None  # the count event it was shown with
 
 
 class AnkleAbcsAnalyser(Analyser):
@@ -519,7 +520,7 @@ class AnkleAbcsAnalyser(Analyser):
             self._all_letters.append(lt)
             if lt.height_px > 0:
                 self._heights.append(lt.height_px)
-            ev = self._letter_event(lt, len(self.letters))
+            ev = lt.event = self._letter_event(lt, len(self.letters))
             self._letter_events.append(ev)
             out.append(ev)
             if len(self.letters) >= len(ALPHABET) or (lt.rec.letter == "Z" and len(self.letters) > 20):
@@ -906,6 +907,9 @@ class AnkleAbcsAnalyser(Analyser):
             if letters else None,
             "sets_per_foot": {s: self.sets.sets_done(s) for s in SIDES},
         }
+
+    def count_traces(self) -> list[tuple[Event, np.ndarray]]:
+        return [(lt.event, lt.trace) for lt in self._all_letters if lt.event is not None]
 
     def status(self) -> LiveStatus:
         n = len(self.letters)

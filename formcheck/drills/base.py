@@ -194,6 +194,11 @@ class Analyser(ABC):
     def status(self) -> LiveStatus:
         """What the overlay shows now."""
 
+    def count_traces(self) -> list[tuple[Event, np.ndarray]]:
+        """The path each count event drew on screen, for the report ((N, 2) image points per
+        count still in `events`). Only drills that trace something (ankle ABCs) have any."""
+        return []
+
     def values(self) -> dict[str, float]:
         """The drill's measurements on the latest frame (NaN when not measurable), named in
         snake_case with units (pelvic_drop_deg, heel_lift_cm...). One CSV row per frame, the
