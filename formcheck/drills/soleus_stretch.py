@@ -5,15 +5,41 @@ wall, front heel flat. What is measured, on the front leg:
 
 - dorsiflexion: the shank's angle from vertical, positive with the knee ahead of the
   ankle (the knee-to-wall measure); its maximum per hold is the hold's figure. It is
-  read against the image's vertical, so it carries a per-camera bias of a few degrees,
-  not noise (on rendered holds through the pose model: within-hold scatter 0.3-1 deg,
-  hold means +1.9, -3.2, +3.7 and -6.7 deg off the truth for four cameras): a crooked
-  phone's roll (3 deg of the -6.7), a tilted camera's perspective (up to ~1.7 deg), and
-  the model's knee point sitting 3-6 % of the shank's length behind the joint centre from
-  a phone low on the floor and ~3 % ahead of it from a high shelf (the same when the clip
-  is mirrored, so it is the body's view, not the image's). The floor line through the
-  foot could level out a roll, but the heel and toe points' own heights above the sole
-  make that reference uncertain by about as much as the roll it would remove;
+  read against the image's vertical and carries a per-camera bias of a few degrees, not
+  noise (within-hold scatter 0.3-1 deg). Rendered holds through the pose model, hold-mean
+  error in deg split into its parts: the true vertical's tilt in the image at the ankle
+  (a crooked phone's roll, a tilted camera's keystone), the rest of what exact landmarks
+  would read (perspective), and where the model puts the knee and ankle points:
+
+    camera               front leg        total  vertical  perspective  model's points
+    0.9 m, level         left,  near      +2.0     +0.1       +1.6          +0.3
+                         right, near      -1.3     +0.1       +1.6          -2.9
+                         left,  far       -3.6     +0.1       -2.1          -1.6
+    0.45 m (floor)       right, near      -3.1     -0.3       +0.7          -3.4
+                         left,  near      -3.6     -0.3       +0.6          -3.9
+                         right, far       -7.6     -0.3       -2.0          -5.4
+    1.3 m, 5 deg down    left,  near      +3.8     +0.4       +1.3          +2.2
+                         right, near      +0.9     +0.3       +1.3          -0.8
+                         left,  far       +2.0     +0.3       -0.4          +2.1
+    0.7 m, rolled 3 deg  right, near      -6.7     -3.1       +0.7          -4.3
+                         left,  near      +4.4     +2.9       +0.7          +0.7
+
+  None of the three parts can be taken out from what the landmarks show:
+  the model's knee point lies off the shank's line by -7 to +6 % of the shank's length,
+  and it changes with the leg and its look as much as with the camera (one camera: +0.3
+  deg on one leg, -2.9 on the other), so no offset in body units removes it. Perspective
+  is the knee, tracking the turned-out toes, nearer the lens than the ankle with the
+  front leg on the camera's side and further from it on the far side (the sign flips),
+  plus a camera above the shank foreshortening vertical extents; the toe-out, the
+  camera's elevation and which leg is nearer are not read reliably from the landmarks.
+  The roll could be levelled out against the floor, but the model's floor points are not
+  level enough: the front foot's heel-to-toe line (flat by the drill's rule) lies 1.1-5.0
+  deg off the floor over these set-ups (sd 1.2 deg, as much as the 3 deg it would remove;
+  used with its median offset as the floor it made 5 of 11 set-ups worse, one by 1.7
+  deg), and lines between the two feet (heels, toes, ankles) tilt with the camera's height
+  times the stance width and flip with the front foot on the far side (levelled by them,
+  a far-side clip read 6.5 deg off). Hold figures are therefore comparable between sessions
+  filmed from the same spot, not between cameras;
 - knee flexion (hip-knee-ankle, 0 = straight);
 - heel lift: the heel's (and ankle's) rise above its own flat-foot height, learnt from the
   start of each hold, as a share of foot length (see drills/heel_lift.py).
