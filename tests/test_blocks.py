@@ -68,6 +68,29 @@ def test_fault_value_wobbling_at_threshold_never_triggers_without_min_on():
     assert ev == [] and not any(act)
 
 
+def test_fault_flickering_but_lasting_fires_with_first_onset():
+    det = FaultDetector("knee_valgus", on=6.0, off=4.0, min_on_s=0.4, min_off_s=0.3, side="right")
+    # A lasting fault read through a noisy measure: 0.2 s over the level, then a 0.1 s
+    # dropout well under `off`, over and over. Never 0.4 s on in a row, 0.4 s seen in all.
+    flicker = (frames(0.2, 8) + frames(0.1, 1)) * 5
+    ev, act = feed(det, frames(1, 0) + flicker + frames(1, 0))
+    assert len(ev) == 1
+    assert ev[0].t_s == pytest.approx(1.0, abs=1e-9), "onset where the fault began"
+    assert ev[0].value == 8.0 and ev[0].side == "right"
+    # It shows once seen for min_on_s, the dropouts not counted: two 0.2 s stretches are
+    # 0.4 s seen when the third begins (1.6 s), 0.2 s later than a steady fault would.
+    assert act.index(True) == round(1.6 * FPS)
+
+
+def test_fault_isolated_blips_further_apart_than_min_off_never_fire():
+    det = FaultDetector("knee_valgus", on=6.0, off=4.0, min_on_s=0.4, min_off_s=0.3)
+    # 0.3 s blips (each shorter than min_on_s) separated by 0.4 s back under the level:
+    # each dropout lasts min_off_s or more, so the run starts over every time.
+    blips = (frames(0.3, 9) + frames(0.4, 0)) * 8
+    ev, act = feed(det, frames(1, 0) + blips + frames(1, 0))
+    assert ev == [] and not any(act)
+
+
 def test_fault_short_dip_under_off_does_not_clear():
     det = FaultDetector("x", on=5, off=3, min_on_s=0.2, min_off_s=0.5)
     ev, _act = feed(det, frames(0.5, 6) + frames(0.3, 1) + frames(0.5, 6) + frames(1, 0))

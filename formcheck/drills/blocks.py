@@ -32,6 +32,15 @@ class FaultDetector:
     around the threshold neither triggers nor flickers. The reported onset is the start
     of the raw-on run, and the peak is the worst value seen while active.
 
+    A pending fault (raw-on, not yet seen for `min_on_s`) survives a dropout shorter than
+    `min_off_s`, the same grace an active cue gets before it clears: a fault that truly
+    lasts, read through a noisy measure that dips under the level now and then, becomes a
+    cue with its onset where it began, instead of starting over at every dip and showing
+    late or never. The dropouts do not count toward `min_on_s` (the fault must still be
+    seen that long in all, and for more of the run than it was not: a value sitting right
+    at the level, read on as often as off, is not called), and one of `min_off_s` or more
+    ends the run, so isolated short blips further apart than that never add up to a cue.
+
     A missing reading (NaN/None) neither raises nor clears the cue; a gap longer than
     `max_gap_s` ends an active cue at the last time it was seen (the pose was lost).
     """
@@ -52,6 +61,8 @@ class FaultDetector:
     peak: float = field(default=float("nan"), init=False)
     _raw_since: float | None = field(default=None, init=False)
     _clear_since: float | None = field(default=None, init=False)
+    _drop_since: float | None = field(default=None, init=False)
+    _dropped_s: float = field(default=0.0, init=False)
     _last_seen_t: float | None = field(default=None, init=False)
     _run_peak: float = field(default=float("nan"), init=False)
     events: list[Event] = field(default_factory=list, init=False)
@@ -78,21 +89,13 @@ class FaultDetector:
         if self._last_seen_t is not None and t - self._last_seen_t > self.max_gap_s:
             if self.active:
                 out.append(self._close(self._last_seen_t))
-            self._raw_since = None
+            self._raw_since = self._drop_since = None
         if not _finite(value):
             return out
         v = float(value)  # type: ignore[arg-type]
         self._last_seen_t = t
         if not self.active:
-            if self._is_on(v):
-                if self._raw_since is None:
-                    self._raw_since, self._run_peak = t, v
-                self._run_peak = self._worse(self._run_peak, v)
-                if t - self._raw_since >= self.min_on_s - _EPS_S:
-                    self.active, self.onset_t, self.peak = True, self._raw_since, self._run_peak
-                    self._clear_since = None
-            else:
-                self._raw_since = None
+            self._update_pending(t, v)
         else:
             self.peak = self._worse(self.peak, v)
             if self._is_off(v):
@@ -104,10 +107,29 @@ class FaultDetector:
                 self._clear_since = None
         return out
 
+    def _update_pending(self, t: float, v: float) -> None:
+        """Advance a not-yet-active fault run by one reading (see the class docstring)."""
+        if not self._is_on(v):
+            if self._raw_since is not None and self._drop_since is None:
+                self._drop_since = t
+            if self._drop_since is not None and t - self._drop_since >= self.min_off_s - _EPS_S:
+                self._raw_since = self._drop_since = None
+            return
+        if self._drop_since is not None:  # back on after a short dropout: the run goes on
+            self._dropped_s += t - self._drop_since
+            self._drop_since = None
+        if self._raw_since is None:
+            self._raw_since, self._run_peak, self._dropped_s = t, v, 0.0
+        self._run_peak = self._worse(self._run_peak, v)
+        seen_s = t - self._raw_since - self._dropped_s
+        if seen_s >= self.min_on_s - _EPS_S and (self._dropped_s == 0.0 or seen_s > self._dropped_s + _EPS_S):
+            self.active, self.onset_t, self.peak = True, self._raw_since, self._run_peak
+            self._clear_since = None
+
     def reset(self) -> None:
         """Forget a pending (not yet active) fault run, e.g. when the measured side changes."""
         if not self.active:
-            self._raw_since = None
+            self._raw_since = self._drop_since = None
             self._run_peak = float("nan")
 
     def _close(self, t_end: float) -> Event:
@@ -116,7 +138,7 @@ class FaultDetector:
                    t_end_s=float(max(t_end, self.onset_t or t_end)),
                    value=self.peak if math.isfinite(self.peak) else None)
         self.active, self.onset_t, self.peak = False, None, float("nan")
-        self._raw_since = self._clear_since = None
+        self._raw_since = self._clear_since = self._drop_since = None
         self.events.append(ev)
         return ev
 
