@@ -36,6 +36,12 @@ out is 3 cm, about 3 % of a leg, inside that spread, so world heights cannot tel
   it was (the foot is held, the knee bends a little more), the shoulders stay level (a
   counter-lean over the stance leg is a compensation some people make, judged as trunk
   lean when it is there), and the world hip line moves as much in clean anterior reaches.
+  Measured again over the first reach (where the rendered drops fall), each figure held
+  for 0.4 s, against the person's own start of the stance: the raised hip point sits
+  1.7-3.2 % of leg lower in the four drops and up to 2.7 % in clean reaches; the raised
+  knee below the stance knee 3.3-7.0 % in drops, up to 8.7 % in clean ones (a valgus
+  stance knee, the star's medial reach); the judged angle 2.7-4.4 deg in drops, up to
+  4.0 deg outside them. No threshold on these, alone or added, splits drops from clean.
   So a drop is flagged only once it is clearly past normal sway, and one front camera may
   miss true drops of 10 deg and less; the threshold is not lowered to compensate.
 - The body turned from the camera: people rarely stand square to a laptop. In the two-leg
@@ -47,7 +53,9 @@ out is 3 cm, about 3 % of a leg, inside that spread, so world heights cannot tel
   its upright length (trunk, thigh, shank) and is taken out, the rest scaled by 1/cos(yaw).
   The model foreshortens a deeply bent knee less than it bends, so with the camera 20 deg
   round a valgus collapse at 60-70 deg of knee bend is still under-read (a rendered 15 deg
-  collapse reads at most 5 deg, no more than the same clip's clean reaches).
+  collapse reads at most 5 deg, no more than the same clip's clean reaches: 5 deg for
+  0.3 s as the knee starts to bend, then -4 to -24 deg as it bends deeper while the
+  collapse goes on; a cue level of 4 deg still misses it, so the level stays).
 - Trunk lean (deg): shoulder-midpoint over hip-midpoint against vertical, minus the two-leg
   baseline, in the body's frontal plane (see the body turned, above).
 - Stance-knee valgus (deg): the frontal-plane projection angle (FPPA) of hip-knee-ankle,
@@ -73,7 +81,11 @@ out is 3 cm, about 3 % of a leg, inside that spread, so world heights cannot tel
   down for `rest_s` is a rest, after a complete set or not. A touch-down far out in a
   reach cannot be told from a foot hovering a few centimetres up by one front camera
   (image heights compare only beside the stance foot, world heights not at all, above)
-  and is not judged.
+  and is not judged. Nor does the weight it takes give it away: on rendered touch-downs
+  that draw the hips 4-6 cm toward the foot, the model's hips move toward it by 2.2-3.8 %
+  of leg length while the foot is still (one foot never read still), as much as in clean
+  reaches (up to 2.7 % seen square, 10 % from a camera 20 deg round); and a reach that
+  stops and then goes on further is a hesitation as often as a touch-down.
 
 Events: `count` code "reach" (t_s = start, t_end_s = back at the centre, value = distance
 in % of leg length, side = stance leg, message naming the point); faults `pelvic_drop`
