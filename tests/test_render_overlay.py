@@ -150,6 +150,20 @@ def test_timeline_records_fault_spans_counts_and_holds():
     assert near(col, FAULT)
 
 
+def test_a_hold_shown_to_a_tenth_of_a_second_at_30_fps_is_one_stretch_per_run():
+    """The timer shown rises every third frame; a pause of a second is a gap."""
+    tl = TimelineStrip(duration_s=10.0)
+    good = 0.0
+    for i in range(300):
+        t = i / 30
+        if not 4.0 <= t < 5.0:
+            good += 1 / 30
+        tl.record(t, status(hold_s=round(good, 1), hold_target_s=30))
+    assert len(tl.track.holds) == 2
+    assert tl.track.holds[0][1] == pytest.approx(4.0, abs=0.15)
+    assert tl.track.holds[1][0] == pytest.approx(5.0, abs=0.15)
+
+
 def test_mirrored_view_flips_the_scene_and_every_point_but_not_the_text():
     base = scene()
     base[:, :10] = (255, 0, 0)  # a blue stripe on the image's left edge

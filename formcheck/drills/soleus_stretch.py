@@ -537,7 +537,19 @@ def _slope(win: TrailingWindow) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         s = (v[None, :] - v[:, None]) / dt
     np.fill_diagonal(s, np.nan)
-    return float(np.median(np.nanmedian(s, axis=1)))
+    return float(np.median(_row_nanmedian(s)))
+
+
+def _row_nanmedian(a: np.ndarray) -> np.ndarray:
+    """np.nanmedian(a, axis=1) without its masked-array path (~0.7 ms a call on the
+    small windows here, called every frame; sorting puts the NaNs last)."""
+    k = (~np.isnan(a)).sum(axis=1)
+    k1 = np.maximum(k, 1)
+    srt = np.sort(a, axis=1)
+    rows = np.arange(len(a))
+    med = 0.5 * (srt[rows, (k1 - 1) // 2] + srt[rows, k1 // 2])
+    med[k == 0] = np.nan
+    return med
 
 
 def _moved(win: TrailingWindow) -> float:

@@ -54,6 +54,13 @@ class Sprite:
         return int(self.mask.shape[0])
 
 
+# The overlay measures the same few strings every frame (fitting panel lines is a binary
+# search over their prefixes): FreeType's layout of each costs ~0.1 ms.
+@lru_cache(maxsize=4096)
+def _advance(text: str, size: int, bold: bool) -> float:
+    return float(_font(size, bold).getlength(text))
+
+
 @lru_cache(maxsize=16)
 def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(FONT_BOLD if bold else FONT_REGULAR, size)
@@ -93,8 +100,8 @@ class TextRenderer:
         return sp
 
     def measure(self, text: str, size: int, bold: bool = False) -> float:
-        """Advance width in pixels, without rasterising (and caching) a sprite."""
-        return float(_font(max(6, int(size)), bool(bold)).getlength(text))
+        """Advance width in pixels, without rasterising a sprite."""
+        return _advance(text, max(6, int(size)), bool(bold))
 
     def fit(self, text: str, size: int, max_width: int, bold: bool = False) -> str:
         """The text, cut with an ellipsis if wider than max_width pixels."""

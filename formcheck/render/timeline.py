@@ -20,6 +20,8 @@ from formcheck.pose.frame import PoseFrame
 from formcheck.render.text import fill_rect
 from formcheck.render.theme import COUNT_TICK, DARK, FAULT, GOOD, SETUP, TEXT, WHITE, Scale
 
+HOLD_MERGE_S = 0.25  # a pause of the hold timer shorter than this is not drawn (a pixel or two)
+
 
 @dataclass
 class _Track:
@@ -53,7 +55,9 @@ class TimelineStrip:
             tr.ticks.append(t)
         tr.last_count = status.count
         if status.hold_s is not None and tr.last_hold is not None and status.hold_s > tr.last_hold:
-            if tr.holds and tr.last_t is not None and tr.holds[-1][1] >= tr.last_t:
+            # hold_s is shown to 0.1 s, so a running timer rises every 0.1 s, not every
+            # frame: a rise within HOLD_MERGE_S of the last one continues the same stretch.
+            if tr.holds and tr.last_t is not None and tr.holds[-1][1] >= tr.last_t - HOLD_MERGE_S:
                 tr.holds[-1][1] = t
             else:
                 tr.holds.append([tr.last_t if tr.last_t is not None else t, t])
