@@ -303,3 +303,47 @@ def test_rendered_squat_through_the_real_model(tmp_path):
     assert len(_holds(an.events)) == 1
     (lift,) = _faults(an.events)
     assert lift.code == "heel_lift" and lift.side == "left" and abs(lift.t_s - 7.0) <= 0.5
+
+
+def _with_sagging_lift(frames, side: str, t0: float, t1: float, sag: tuple[float, float],
+                       size: float = 0.08):
+    """A heel lifted by `size` foot lengths from t0 to t1 whose reading drops back to the
+    floor for a moment (`sag`, shorter than the cue's clear wait), as the pose model's reading
+    of a lifted heel does while the hips rock."""
+    from formcheck.drills.heel_lift import FOOT_PER_LEG, leg_scale_px
+    from formcheck.pose.frame import PoseFrame
+
+    leg = max(leg_scale_px(f) for f in frames[:30])
+    heel, ankle = (29, 27) if side == "left" else (30, 28)
+    out = []
+    for f in frames:
+        im = f.image.copy()
+        if t0 <= f.t_s < t1 and not sag[0] <= f.t_s < sag[1]:
+            up = size * FOOT_PER_LEG * leg
+            im[heel, 1] -= up
+            im[ankle, 1] -= 0.68 * up
+        out.append(PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index))
+    return out
+
+
+def test_the_clock_stays_stopped_through_a_heel_lift_event_whose_reading_sags():
+    # The heel cue rides out a sag shorter than its clear wait (min_off_s): one event, and
+    # the hold counts no good time inside it, then resumes where the heel came down. The lift
+    # comes once the person has rocked to both sides, as they do in a 60 s hold.
+    clip = landmark_clip(_spec("front", "left", [], hold_s=18.0), noise_px=NOISE_PX)
+    an = DeepSquatAnalyser()
+    t, good = [], []
+    for f in _with_sagging_lift(clip.frames, "right", 14.0, 17.0, (15.3, 15.65)):
+        an.update(f)
+        t.append(f.t_s)
+        good.append(an.timer.good_s if an.timer.in_hold else np.nan)
+    an.finish()
+    (ev,) = _faults(an.events)
+    assert ev.code == "heel_lift" and ev.side == "right" and abs(ev.t_s - 14.0) <= 0.5
+    t_arr, g = np.array(t), np.array(good)
+
+    def gained(a: float, b: float) -> float:
+        return float(g[np.searchsorted(t_arr, b)] - g[np.searchsorted(t_arr, a)])
+
+    assert gained(14.6, 16.8) == pytest.approx(0.0, abs=0.05)
+    assert gained(17.6, 19.0) == pytest.approx(1.4, abs=0.15)

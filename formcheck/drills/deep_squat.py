@@ -282,6 +282,7 @@ class DeepSquatAnalyser(Analyser):
                                below=True)
         self.rock_counter = Counter(refractory_s=0.3)
         self.ledger = GoodTimeLedger()
+        self._withheld: list[tuple[float, float]] = []  # (t, s) the clock held back for a heel cue alone
         self._shallow_onset: float | None = None
         self._valgus_hist: dict[str, deque[tuple[float, float]]] = {}
         self._valgus_onset: dict[str, float] = {}
@@ -432,7 +433,8 @@ class DeepSquatAnalyser(Analyser):
                 lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], SIDES, view == "front")
             for s in SIDES:
                 vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
-        out += self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter)
+        heel_evs = self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter)
+        out += heel_evs
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,
         # so a slow descent or the way up is not told to "sink lower".
@@ -468,8 +470,15 @@ class DeepSquatAnalyser(Analyser):
             self._rock(t, sm, h)
             vals["rock_shift_pct"] = 100.0 * sm["shift"]
 
-        heels_down = not self.heels.up()
+        # The clock stops while a heel reads up (the undebounced gate) and while a heel's cue
+        # is on: the cue outlasts the gate when the reading of a lifted heel sags under the
+        # clear level for a moment (it does as the hips rock), and a hold must not count
+        # good time inside a heel_lift event it reports.
+        cue_up = any(self.heels.cue[s].active for s in SIDES)
+        heels_down = not self.heels.up() and not cue_up
         good = heels_down and not self.shallow_gate.active
+        self._credit_cue_tail(t, dt, in_pos, reliable, heel_evs,
+                              withheld=cue_up and not self.heels.up() and not self.shallow_gate.active)
         if h is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h.view = view if h.view == "unknown" else h.view
             h.in_pos_s += dt
@@ -498,6 +507,8 @@ class DeepSquatAnalyser(Analyser):
             onsets = [g.onset_t for g in (self.shallow_gate,) if g.active and g.onset_t is not None]
             if self.heels.up_since() is not None:
                 onsets.append(self.heels.up_since())
+            onsets += [o for s in SIDES if self.heels.cue[s].active
+                       and (o := self.heels.cue_onset(s)) is not None]
             if onsets:
                 self.ledger.take_back(self.timer, min(onsets))
         if was and not self.timer.in_hold:
@@ -508,6 +519,19 @@ class DeepSquatAnalyser(Analyser):
                 * sm["ankle_width_cm"] * sm["left_sign"]
         self._vals = vals
         return out
+
+    def _credit_cue_tail(self, t: float, dt: float, in_pos: bool, reliable: bool,
+                         heel_evs: list[Event], withheld: bool) -> None:
+        """A heel cue clears only after the heel has been down for min_off_s; its event ends
+        where the heel came down. The good time the clock withheld after that end (only
+        for the cue: heel reading down, deep enough) is given back when the cue closes."""
+        if withheld and self.timer.in_hold and in_pos and reliable and 0 < dt <= self.timer.max_step_s:
+            self._withheld.append((t, dt))
+        ends = [e.t_end_s for e in heel_evs if e.kind == "fault" and e.t_end_s is not None]
+        if ends and self.timer.in_hold:
+            self.timer.good_s += sum(d for t_w, d in self._withheld if t_w > min(ends))
+        if ends or not any(self.heels.cue[s].active for s in SIDES):
+            self._withheld.clear()
 
     def _narrow_from_descent(self, ev: Event) -> Event:
         """A stance that was already narrow when the squat began is a fault of the whole
@@ -701,7 +725,7 @@ class DeepSquatAnalyser(Analyser):
         if self.timer.in_hold:
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
-            why = [f"{s} heel up" for s in SIDES if self.heels.up(s)]
+            why = [f"{s} heel up" for s in SIDES if self.heels.up(s) or self.heels.cue[s].active]
             if self.shallow_gate.active:
                 why.append("not deep enough")
             if not self.in_position:

@@ -609,6 +609,10 @@ class HeelCues:
         sides = SIDES if side is None else (side,)
         return any(self.gate[s].active for s in sides)
 
+    def cue_onset(self, side: Side) -> float | None:
+        """Where the heel whose cue is on began to rise (None while its cue is off)."""
+        return self._onset[side] if self.cue[side].active else None
+
     def up_since(self) -> float | None:
         """Where the earliest heel that is up now began to rise."""
         ts = [self._gate_onset[s] for s in SIDES if self.gate[s].active and self._gate_onset[s] is not None]
