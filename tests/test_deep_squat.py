@@ -305,6 +305,20 @@ def test_rendered_squat_through_the_real_model(tmp_path):
     assert lift.code == "heel_lift" and lift.side == "left" and abs(lift.t_s - 7.0) <= 0.5
 
 
+def test_a_steep_first_rock_neither_cues_nor_stops_the_clock():
+    # The pose model's heel of the foot the hips move off reads up to ~0.8 foot lengths per
+    # unit of hip shift higher (secant from the centre, rendered squats): the first rock to
+    # a side, before it is learnt, must not read as a lift nor stop the hold's clock.
+    clip = landmark_clip(_spec("front", "left", [], hold_s=18.0), noise_px=NOISE_PX)
+    an = DeepSquatAnalyser()
+    for f in _with_rocking_artefact(clip.frames, size=0.8 * 0.15):
+        an.update(f)
+    an.finish()
+    assert _faults(an.events) == []
+    (got,), (want,) = _holds(an.events), clip.events_of("hold")
+    assert abs(got.value - want.value) <= 0.5
+
+
 def _with_sagging_lift(frames, side: str, t0: float, t1: float, sag: tuple[float, float],
                        size: float = 0.08):
     """A heel lifted by `size` foot lengths from t0 to t1 whose reading drops back to the

@@ -253,10 +253,13 @@ class HeelContact:
     posture_band: float = math.inf
     cover_margin: float = 0.03  # judged this far (share of the ankles' distance) beyond the learnt range
     # Further out, the heel may read this much higher (foot lengths per unit of hip shift
-    # beyond the range) before a rise counts: the steepest rocking artefact fitted on
-    # rendered squats through the pose model (0.35-0.59 with the hips moving off the foot,
-    # up to 0.46 over it).
-    unlearnt_slope: float = 0.6
+    # beyond the range) before a rise counts: the steepest rocking artefact of a flat heel
+    # on rendered squats through the pose model, read as the secant from its level with the
+    # hips centred (95th percentile per foot 0.62-0.79 with the hips moving off the foot,
+    # up to 0.52 over it). The straight two-slope fits come out flatter (0.35-0.62): the
+    # artefact steepens toward the end of a rock, which is where a first rock goes beyond
+    # what was learnt (0.6 let the first rock of a 1.90 m body read 0.06 and stop the clock).
+    unlearnt_slope: float = 0.8
     # A rise is traced back to where the raw reading left the flat-foot band: this share
     # of foot length (~4 mm; flat heels' smoothed scatter is 0.002-0.015 on rendered
     # clips), looking back at most rise_back_s.
