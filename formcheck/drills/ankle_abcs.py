@@ -5,7 +5,8 @@ What is measured, and why this way:
 
 - working foot: the lifted one (its lowest point clearly above the other foot's), kept
   for the whole set; a set starts with the first movement once the foot is up and ends
-  after Z (or the 26th letter), when the other foot takes over, or with the session;
+  when the foot is put down after Z (or the 26th letter), when the other foot takes over,
+  or with the session;
 - trace: the foot tip relative to the ankle (the ankle smoothed as much as the toe, so
   its own jitter is not added to the toe's), read from when the lift is over (the ankle
   has settled) until the foot goes down, turned into the *writer's* view: writer-right
@@ -124,6 +125,14 @@ class AnkleAbcsConfig(DrillConfig):
         0.35, "Slower than this share of the trace's usual tracing speed (its 75th percentile) "
               "the foot is still: relative to the trace itself because the model's jitter, "
               "and so the speed of a still foot, depends on camera and person.")
+    active_share: float = threshold(
+        0.25, "A letter piece runs from the first to the last moment its foot tip moves faster "
+              "than this share of the tracing speed; its duration (for min_letter_s and the pace) "
+              "is that span. Lower than still_share: from the front a vertical stroke runs along "
+              "the line of sight and crawls across the image (a rendered front-view I peaked at "
+              "0.6 of the tracing speed and was over 0.35 for 0.6 s of its 2 s, so it was "
+              "dropped as too short and every later letter shifted by one); still ends of a "
+              "piece stay under ~0.15.")
     cut_gap_s: float = threshold(
         0.6, "Candidate cuts (dips of the speed that are not a stop) at least this far apart: "
              "a letter's strokes and corners are further apart than that.")
@@ -163,8 +172,12 @@ class AnkleAbcsConfig(DrillConfig):
              "much noise (the right letter's shape is the best of 26 on 16-20% of rendered "
              "letters), so durations and pauses carry as much as the shape.")
     letter_cost: float = threshold(
-        0.3, "Cost of every letter, so that cutting the trace into more pieces is no gain "
-             "in itself (about the shape gain a wrong piece gets by chance).")
+        0.1, "Cost of every letter, so that cutting the trace into more pieces is no gain in "
+             "itself. Small: the alphabet's end is open (a set may stop anywhere), so each "
+             "letter's cost is also what the decoder saves by merging two letters into one and "
+             "leaving one off the end; where shapes say little (front view: the right shape "
+             "best on 2% of letters) a cost of 0.3 made that pay and whole sets came out "
+             "shifted by one letter. Pieces cut at no pause still pay cut_cost.")
     pace_min_s: float = threshold(
         0.4, "Fastest pace tried (seconds per unit of template path; a unit is one letter "
              "height): an I in 0.8 s.")
@@ -586,7 +599,8 @@ class AnkleAbcsAnalyser(Analyser):
         self._buf.append(p)  # the set's whole trace (before it opens, only the last seconds)
         if self.sets.current is None and self._buf[0].t < p.t - 3.0:
             self._buf = [q for q in self._buf if q.t >= p.t - 3.0]
-        if self.sets.current is not None and p.t - self._decoded_t >= self.cfg.decode_every_s:
+        if (self.sets.current is not None and not self._set_done
+                and p.t - self._decoded_t >= self.cfg.decode_every_s):
             self._decoded_t = p.t
             out += self._emit_decoded()
         pts = self._still.values()
@@ -854,7 +868,10 @@ class AnkleAbcsAnalyser(Analyser):
             out += self._feed_faults(t, sustained, c)
         out += self._confirmed
         out += self._settle_pending_leg(t)
-        if self._set_done:
+        if self._set_done and self._lifted_since is None:
+            # The set ends once the foot is put down after Z, not when Z is shown: a live
+            # count can run ahead of the letters traced (a stroke along the line of sight
+            # reads as a stop), and the final decode needs the whole trace to put it right.
             out += self._end_set(t)
         if self._stale:
             stale = {id(e) for e in self._stale}

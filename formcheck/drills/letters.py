@@ -277,7 +277,8 @@ class DecodeParams:
     speed_s: float  # window over which the speed is smoothed before looking for its dips (s)
     cut_gap_s: float  # candidate cuts (speed dips) at least this far apart (s)
     cut_max_share: float  # a dip counts as a candidate cut only below this share of the tracing speed
-    still_share: float  # the ends of a piece slower than this share of the tracing speed are trimmed off
+    still_share: float  # slower than this share of the tracing speed the foot is still (pauses, cuts)
+    active_share: float  # the ends of a piece slower than this share of the tracing speed are trimmed off
     cut_cost: float  # cost of ending a letter at a dip that is no pause at all (less the deeper the dip)
     cross_cost: float  # cost of a letter running through a full pause (more the deeper the dip)
     pause_s: float  # the foot kept still this long is a full pause
@@ -411,7 +412,7 @@ class AlphabetDecoder:
         seg = self._cache.get(key)
         if seg is not None:
             return seg
-        moving = np.nonzero(v[a:b + 1] > self.p.still_share * v_typ)[0]
+        moving = np.nonzero(v[a:b + 1] > self.p.active_share * v_typ)[0]
         if len(moving) < 3:
             inf = np.full(len(ALPHABET), np.inf)
             seg = _Segment(a, b, 0.0, inf, inf)
@@ -445,6 +446,10 @@ class AlphabetDecoder:
         v_typ = float(np.percentile(v, 75))
         if not v_typ > 0:
             return []
+        if final:
+            # Pieces cached by live calls were smoothed and trimmed on the trace so far (its
+            # end, its tracing speed); the whole set is judged on itself.
+            self._cache.clear()
         cuts, pause = self._cuts(t[start:], v[start:], v_typ, final)
         cuts = cuts + start  # indices into the whole trace (piece costs are cached by time)
         pace = self.pace_s
