@@ -185,3 +185,26 @@ def test_the_event_starts_where_the_rise_began_and_is_in_cm():
     assert ev.code == "heel_lift" and ev.side == "left"
     assert ev.t_s == pytest.approx(1.8) and ev.t_end_s == pytest.approx(4.0, abs=0.05)
     assert ev.value == pytest.approx(2.5)  # 0.1 of a 25 cm foot
+
+
+def _held_cue_events(spans: list[tuple[float, float]], reading: float, scatter: float = 0.0):
+    """Cue events for a heel reading `reading` over each (start, end) span, 0 elsewhere, with
+    the held-lift level on (0.035 for 1 s) under the usual one (0.05 for 0.5 s)."""
+    cues = HeelCues(on=0.05, off=0.03, min_on_s=0.5, min_off_s=0.4, held_on=0.035, held_min_on_s=1.0)
+    out = []
+    for i in range(int(8 * FPS)):
+        t = i / FPS
+        v = reading if any(a <= t < b for a, b in spans) else 0.0
+        out += cues.update(t, {"left": v, "right": 0.0}, {"left": None}, {"left": 25.0, "right": 25.0},
+                           {"left": scatter, "right": scatter})
+    return out + cues.finish(8.0, {"left": 25.0, "right": 25.0})
+
+
+def test_a_small_lift_held_is_called_and_a_rock_that_comes_and_goes_is_not():
+    # 0.04 of the foot (1 cm), under the usual level, held 3 s: a lift, from where it began.
+    (ev,) = _held_cue_events([(2.0, 5.0)], 0.04)
+    assert ev.side == "left" and ev.t_s == pytest.approx(2.0) and ev.t_end_s == pytest.approx(5.0, abs=0.05)
+    # The same level for 0.7 s at a time, as the rocking artefact reads on a flat heel: none.
+    assert _held_cue_events([(2.0, 2.7), (3.5, 4.2), (5.0, 5.7)], 0.04) == []
+    # A heel read poorly (scatter 0.02: 2.5 x is 0.05) asks for more.
+    assert _held_cue_events([(2.0, 5.0)], 0.04, scatter=0.02) == []

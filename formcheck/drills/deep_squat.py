@@ -91,6 +91,19 @@ class DeepSquatConfig(HeelLiftConfig):
     squat_hip_height: float = threshold(
         0.8, "Hips lower than this share of standing leg length above the ankles: squatting "
              "(standing ~0.95, half squat ~0.7, deep squat ~0.35).")
+    heel_held_on: float = threshold(
+        0.035, "A heel reading at least this share of foot length above its flat-foot baseline "
+               "for heel_held_s is a lift too (below heel_lift_on: a 1.5 cm lift the pose model "
+               "reads short). Flat heels' readings on rendered squats (64 feet, four bodies and "
+               "cameras, rocking) never stayed above 0.022 for a second, and first did so at "
+               "0.02: the pose model's rocking artefact comes and goes with each rock (~0.5-0.8 "
+               "s over a level), a lifted heel stays up.", +1)
+    heel_held_s: float = threshold(
+        1.0, "How long (s) a heel must read over heel_held_on to be called lifted (the event "
+             "still starts where the rise began).")
+    heel_held_noise_k: float = threshold(
+        2.5, "heel_held_on rises to this many times the heel's own flat-foot scatter where that "
+             "is larger (a heel read poorly asks for a bigger lift).", +1)
     too_shallow_deg: float = threshold(
         -10.0, "Thigh angle below horizontal under which the squat is too shallow: the hips are "
                "clearly above the knees (0 = thighs level). The margin covers the depth error of "
@@ -270,7 +283,9 @@ class DeepSquatAnalyser(Analyser):
         mk = FaultDetector
         # Each heel's cue, and its undebounced twin that pauses the timer.
         self.heels = HeelCues(cfg.heel_lift_on, cfg.heel_lift_off, cfg.heel_min_on_s, cfg.min_off_s,
-                              noise_on=cfg.heel_noise_k, gate_on_s=cfg.heel_pause_s)
+                              noise_on=cfg.heel_noise_k, gate_on_s=cfg.heel_pause_s,
+                              held_on=cfg.heel_held_on, held_min_on_s=cfg.heel_held_s,
+                              noise_held=cfg.heel_held_noise_k)
         self.valgus_cue = {s: mk("knee_valgus", cfg.valgus_on, cfg.valgus_off, cfg.static_min_on_s,
                                  cfg.min_off_s, side=s) for s in SIDES}
         self.shallow_cue = mk("too_shallow", cfg.too_shallow_deg, cfg.deep_enough_deg,
@@ -433,7 +448,8 @@ class DeepSquatAnalyser(Analyser):
                 lifts = self.heel.update(t, frame, sm["leg"], sm["hip_level"], SIDES, view == "front")
             for s in SIDES:
                 vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
-        heel_evs = self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter)
+        heel_evs = self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter,
+                                     learnt=self.heel.in_range)
         out += heel_evs
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,

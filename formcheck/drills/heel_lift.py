@@ -333,6 +333,12 @@ class HeelContact:
         hold's history (share of foot length)."""
         return dict(self._fit.scatter) if self._fit is not None else {}
 
+    @property
+    def in_range(self) -> dict[Side, bool]:
+        """Per heel, whether its last reading had the hips within the range of sideways
+        shifts its flat-foot model has learnt (always, without the rocking fit)."""
+        return dict(self._in_range)
+
     def _suspect_level(self, side: Side) -> float:
         sc = self._fit.scatter.get(side, 0.0) if self._fit is not None else 0.0
         return max(self.suspect_above, self.noise_suspect * sc)
@@ -550,6 +556,42 @@ class HeelContact:
         return fit
 
 
+@dataclass
+class HeldLiftDetector(FaultDetector):
+    """The heel cue's detector, which also calls a lift that is held: a reading at least
+    `held_on` (below `on`) for `held_min_on_s`. The pose model's rocking artefact on a flat
+    heel comes and goes with each rock, while a lifted heel stays up, so a lower level held
+    for longer finds small lifts the model reads short without calling the rocks. Disabled
+    (held_on = inf) unless asked for."""
+
+    held_on: float = math.inf
+    held_min_on_s: float = 1.0
+    _held: FaultDetector | None = field(default=None, init=False)
+
+    def _update_pending(self, t: float, v: float) -> None:
+        super()._update_pending(t, v)
+        if not math.isfinite(self.held_on):
+            return
+        if self._held is None:
+            self._held = FaultDetector(self.code, self.held_on, self.off, self.held_min_on_s,
+                                       self.min_off_s, side=self.side)
+        held = self._held
+        if self.active:  # called at the usual level: the held run is done with
+            self._held = None
+            return
+        held.on = self.held_on
+        held._update_pending(t, v)
+        if held.active:
+            self.active, self.onset_t, self.peak = True, held.onset_t, held.peak
+            self._clear_since = None
+            self._held = None
+
+    def reset(self) -> None:
+        super().reset()
+        if not self.active:
+            self._held = None
+
+
 class HeelCues:
     """Per heel, the `heel_lift` cue (debounced) and its undebounced twin that stops a hold
     timer the moment the heel is up, with the cue's onset placed where the rise began.
@@ -561,11 +603,16 @@ class HeelCues:
     """
 
     def __init__(self, on: float, off: float, min_on_s: float, min_off_s: float,
-                 noise_on: float = 3.5, noise_off: float = 2.0, gate_on_s: float = 0.2):
+                 noise_on: float = 3.5, noise_off: float = 2.0, gate_on_s: float = 0.2,
+                 held_on: float = math.inf, held_min_on_s: float = 1.0, noise_held: float = 2.5):
         self.on, self.off, self.noise_on, self.noise_off = on, off, noise_on, noise_off
+        # A lift held at a lower level (HeldLiftDetector; off unless held_on is given), its
+        # level raised to noise_held x the heel's scatter like the cue's own.
+        self.held_on, self.noise_held = held_on, noise_held
         # A heel reading can pause for a few seconds (a rock further sideways than any yet,
         # a posture being re-learnt): that neither ends nor splits a lift.
-        self.cue = {s: FaultDetector("heel_lift", on, off, min_on_s, min_off_s, side=s, max_gap_s=3.0)
+        self.cue = {s: HeldLiftDetector("heel_lift", on, off, min_on_s, min_off_s, side=s, max_gap_s=3.0,
+                                        held_on=held_on, held_min_on_s=held_min_on_s)
                     for s in SIDES}
         # The clock's gate waits gate_on_s (a reading that pokes over its threshold for a
         # frame or two is no lift), then the time counted since the rise began is taken back.
@@ -575,11 +622,15 @@ class HeelCues:
         self._gate_onset: dict[Side, float | None] = {s: None for s in SIDES}
 
     def update(self, t: float, lift: dict[Side, float], rise_start: dict[Side, float | None],
-               foot_cm: dict[Side, float], scatter: dict[Side, float] | None = None) -> list[Event]:
+               foot_cm: dict[Side, float], scatter: dict[Side, float] | None = None,
+               learnt: dict[Side, bool] | None = None) -> list[Event]:
         """Feed the meter's readings. `scatter`: how far each heel's reading wanders with the
         foot flat (HeelContact.scatter); the thresholds rise to noise_on / noise_off times
         it where that is above them, so a heel is judged only as finely as its own reading
-        allows (a camera or body the pose model reads poorly asks for a bigger lift)."""
+        allows (a camera or body the pose model reads poorly asks for a bigger lift).
+        `learnt`: per heel, whether it is read where its rocking artefact has been learnt
+        (HeelContact.in_range); the held-lift level is used only there: beyond, the reading
+        carries an allowance that a slow first rock can outlast."""
         out: list[Event] = []
         for s in SIDES:
             v = lift.get(s, float("nan"))
@@ -589,6 +640,9 @@ class HeelCues:
             for det, onsets in ((self.gate[s], self._gate_onset), (self.cue[s], self._onset)):
                 if not det.active:  # a heel that is up keeps the levels it was judged by
                     det.on, det.off = on, off
+                    if isinstance(det, HeldLiftDetector) and math.isfinite(self.held_on):
+                        det.held_on = max(self.held_on, self.noise_held * sc) \
+                            if (learnt or {}).get(s, True) else math.inf
                 was = det.active
                 evs = det.update(t, val)
                 if det.active and not was:
