@@ -178,6 +178,13 @@ class AnkleAbcsConfig(DrillConfig):
              "leaving one off the end; where shapes say little (front view: the right shape "
              "best on 2% of letters) a cost of 0.3 made that pay and whole sets came out "
              "shifted by one letter. Pieces cut at no pause still pay cut_cost.")
+    live_letter_cost: float = threshold(
+        1.0, "letter_cost while the set goes on: live, only the trace after the last letter "
+             "shown is decoded, with no later letters to pay for a split, so every stop inside "
+             "a letter (from the front, a stroke along the line of sight) was a place to cut "
+             "one letter into two (at 0.1 the count shown ran up to 10 letters ahead of the "
+             "letters traced on rendered clips, at 0.6 up to 6, at 1.0 up to 3: about what a "
+             "missing pause costs). The final decode of the set puts the report right.")
     pace_min_s: float = threshold(
         0.4, "Fastest pace tried (seconds per unit of template path; a unit is one letter "
              "height): an I in 0.8 s.")

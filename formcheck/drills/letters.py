@@ -198,6 +198,13 @@ class Recognition:
         return self.scores[self.best_shape]
 
     @property
+    def agrees(self) -> bool:
+        """The shape backs the letter: it is among the 3 best of 26 (through the model the
+        right letter's shape is the very best on under a quarter of rendered letters)."""
+        mine = self.scores.get(self.letter, np.inf)
+        return sum(1 for v in self.scores.values() if v < mine) < 3
+
+    @property
     def as_expected(self) -> bool:
         return self.expected is not None and self.letter == self.expected
 
@@ -292,6 +299,7 @@ class DecodeParams:
     max_letter_share: float  # the longest letter segment tried, in expected durations of the longest letter
     shape_weight: float  # weight of the shape match (how much better than the median letter) in a letter's cost
     letter_cost: float  # cost of every letter (so that cutting the trace into more pieces is no gain in itself)
+    live_letter_cost: float  # the same while the set goes on (decoding the trace after the last letter shown)
     pace_min_s: float  # slowest and fastest paces tried (seconds per unit of template path)
     pace_max_s: float
 
@@ -342,6 +350,7 @@ class AlphabetDecoder:
         self.recogniser = recogniser or LetterRecogniser()
         self._cache: dict[tuple[float, float], _Segment] = {}
         self.pace_s: float | None = None  # seconds per template unit, from decoded letters
+        self._letter_cost = params.letter_cost
 
     def reset(self) -> None:
         self._cache.clear()
@@ -446,6 +455,7 @@ class AlphabetDecoder:
         v_typ = float(np.percentile(v, 75))
         if not v_typ > 0:
             return []
+        self._letter_cost = self.p.letter_cost if final else self.p.live_letter_cost
         if final:
             # Pieces cached by live calls were smoothed and trimmed on the trace so far (its
             # end, its tracing speed); the whole set is judged on itself.
@@ -469,7 +479,11 @@ class AlphabetDecoder:
         return self._run(t, sm, v, v_typ, cuts, pause, False, first, pace)[1]
 
     def learn_pace(self, letters: list[DecodedLetter]) -> None:
-        """The person's pace from the letters decoded so far (from 2 on; None before)."""
+        """The person's pace from the letters decoded so far whose shape backs them (from 2
+        on; None before: each live call then judges the pace afresh). A piece named only by
+        its place in the alphabet may be the lead-in to the first letter, half a letter or
+        two, and a pace learnt from it split (or merged) every letter after it, live."""
+        letters = [lt for lt in letters if lt.rec.agrees]
         if len(letters) < 2:
             return
         self.pace_s = float(np.median([(lt.t1 - lt.t0) / (_TEMPLATE_UNITS[ALPHABET.index(lt.rec.letter)]
@@ -504,7 +518,7 @@ class AlphabetDecoder:
                         or t[cuts[b]] - t[cuts[a]] > p.max_letter_share * longest):
                     continue
                 inner = crossed[b] - crossed[a + 1]
-                lc = (p.letter_cost + p.shape_weight * seg.rel + self._dur_cost(seg.moving_s, pace, tol) + end_cost[b]
+                lc = (self._letter_cost + p.shape_weight * seg.rel + self._dur_cost(seg.moving_s, pace, tol) + end_cost[b]
                       + p.cross_cost * inner)
                 cand = D[a, :n_letters] + lc
                 better = cand < D[b, 1:]
