@@ -25,7 +25,9 @@ clearly different shape still wins.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,35 +154,51 @@ def _directions(p: np.ndarray) -> np.ndarray:
     return np.divide(d, norm, out=np.zeros_like(d), where=norm > 0)
 
 
+def _pair_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(A, B) Euclidean distances between the rows of a (A, 2) and b (B, 2), by one matrix
+    product (|a|^2 + |b|^2 - 2 a.b): ~7x faster than norming the broadcast differences."""
+    d2 = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
 def dtw_distances(query: np.ndarray, templates: np.ndarray, band: int | None = None,
                   direction_weight: float = 0.5) -> np.ndarray:
     """DTW cost of normalised paths against templates, all pairs at once.
 
     query (n, 2) or (Q, n, 2); templates (T, m, 2). The local cost is the point distance
     plus `direction_weight` times the distance between unit tangents (so an O drawn the
-    wrong way round is not an O). The DP runs along anti-diagonals, vectorised over
-    queries, templates and cells; `band` limits |i - j| (Sakoe-Chiba).
+    wrong way round is not an O); `band` limits |i - j| (Sakoe-Chiba).
     Returns (T,) or (Q, T) costs divided by the path length n.
+
+    The DP runs row by row, vectorised over queries and templates: along a row the step
+    D[j] = c[j] + min(a[j], D[j-1]) (a: the diagonal and vertical steps from the row
+    above) unrolls to D[j] = C[j] + min over l <= j of (a[l] - C[l-1]), C the running sum
+    of c, so a row is a cumulative sum and a cumulative minimum.
     """
     single = query.ndim == 2
     q = query[None] if single else query
-    n, m = q.shape[1], templates.shape[1]
-    cost = np.linalg.norm(q[:, None, :, None, :] - templates[None, :, None, :, :], axis=-1)
+    Q, n = q.shape[:2]
+    T, m = templates.shape[:2]
+    cost = _pair_distances(q.reshape(-1, 2), templates.reshape(-1, 2))
     if direction_weight:
-        dq, dt = _directions(q), _directions(templates)
-        cost = cost + direction_weight * np.linalg.norm(
-            dq[:, None, :, None, :] - dt[None, :, None, :, :], axis=-1)
-    if band is not None:
-        i, j = np.ogrid[:n, :m]
-        cost = np.where(np.abs(i - j * (n / m)) > band, np.inf, cost)
-    D = np.full(cost.shape[:2] + (n + 1, m + 1), np.inf)
-    D[..., 0, 0] = 0.0
-    for k in range(2, n + m + 1):  # cells with i + j == k (1-based)
-        i = np.arange(max(1, k - m), min(n, k - 1) + 1)
-        j = k - i
-        best = np.minimum(np.minimum(D[..., i - 1, j - 1], D[..., i - 1, j]), D[..., i, j - 1])
-        D[..., i, j] = cost[..., i - 1, j - 1] + best
-    out = D[..., n, m] / n
+        cost += direction_weight * _pair_distances(_directions(q).reshape(-1, 2),
+                                                   _directions(templates).reshape(-1, 2))
+    cost = np.ascontiguousarray(cost.reshape(Q, n, T, m).transpose(1, 3, 0, 2))  # (n, m, Q, T)
+    prev = np.full((m + 1, Q, T), np.inf)  # the row above, column 0 included
+    prev[0] = 0.0
+    zero = np.zeros((1, Q, T))
+    for i in range(1, n + 1):
+        lo, hi = 1, m  # the row's columns (1-based) inside the band
+        if band is not None:
+            lo = max(1, math.ceil((i - 1 - band) * m / n) + 1)
+            hi = min(m, math.floor((i - 1 + band) * m / n) + 1)
+        row = np.full((m + 1, Q, T), np.inf)
+        if lo <= hi:
+            a = np.minimum(prev[lo - 1:hi], prev[lo:hi + 1])
+            run = np.cumsum(cost[i - 1, lo - 1:hi], axis=0)
+            row[lo:hi + 1] = run + np.minimum.accumulate(a - np.concatenate([zero, run[:-1]]), axis=0)
+        prev = row
+    out = prev[m] / n
     return out[0] if single else out
 
 
@@ -349,11 +367,13 @@ class AlphabetDecoder:
         self.p = params
         self.recogniser = recogniser or LetterRecogniser()
         self._cache: dict[tuple[float, float], _Segment] = {}
+        self._shapes: dict[bytes, np.ndarray] = {}  # shape costs by the points matched
         self.pace_s: float | None = None  # seconds per template unit, from decoded letters
         self._letter_cost = params.letter_cost
 
     def reset(self) -> None:
         self._cache.clear()
+        self._shapes.clear()
         self.pace_s = None
 
     # -------------------------------------------------------------- signals
@@ -427,11 +447,20 @@ class AlphabetDecoder:
             seg = _Segment(a, b, 0.0, inf, inf)
         else:
             i0, i1 = a + int(moving[0]), a + int(moving[-1])
-            costs = self.recogniser.shape_costs(sm[i0:i1 + 1])
+            costs = self._shape_costs(sm[i0:i1 + 1])
             rel = costs - float(np.median(costs)) if np.isfinite(costs).all() else costs
             seg = _Segment(i0, i1, float(t[i1] - t[i0]), costs, rel)
         self._cache[key] = seg
         return seg
+
+    def _shape_costs(self, points: np.ndarray) -> np.ndarray:
+        """The recogniser's costs for these exact points, remembered: the final decode of a
+        set meets most of the pieces the live calls matched (the DTW is most of its cost)."""
+        key = hashlib.blake2b(np.ascontiguousarray(points).tobytes(), digest_size=16).digest()
+        costs = self._shapes.get(key)
+        if costs is None:
+            costs = self._shapes[key] = self.recogniser.shape_costs(points)
+        return costs
 
     def _dur_cost(self, moving_s: float, pace: float, tol: float) -> np.ndarray:
         expected = pace * (_TEMPLATE_UNITS + self.p.start_stop_units)
