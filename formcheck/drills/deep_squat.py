@@ -490,11 +490,11 @@ class DeepSquatAnalyser(Analyser):
         # is on: the cue outlasts the gate when the reading of a lifted heel sags under the
         # clear level for a moment (it does as the hips rock), and a hold must not count
         # good time inside a heel_lift event it reports.
-        cue_up = any(self.heels.cue[s].active for s in SIDES)
-        heels_down = not self.heels.up() and not cue_up
+        gate_up, cue_up = self.heels.up(), self.heels.cued()
+        heels_down = not gate_up and not cue_up
         good = heels_down and not self.shallow_gate.active
         self._credit_cue_tail(t, dt, in_pos, reliable, heel_evs,
-                              withheld=cue_up and not self.heels.up() and not self.shallow_gate.active)
+                              withheld=cue_up and not gate_up and not self.shallow_gate.active)
         if h is not None and in_pos and 0 < dt <= self.timer.max_step_s:
             h.view = view if h.view == "unknown" else h.view
             h.in_pos_s += dt
@@ -523,8 +523,7 @@ class DeepSquatAnalyser(Analyser):
             onsets = [g.onset_t for g in (self.shallow_gate,) if g.active and g.onset_t is not None]
             if self.heels.up_since() is not None:
                 onsets.append(self.heels.up_since())
-            onsets += [o for s in SIDES if self.heels.cue[s].active
-                       and (o := self.heels.cue_onset(s)) is not None]
+            onsets += [o for s in SIDES if (o := self.heels.cue_onset(s)) is not None]
             if onsets:
                 self.ledger.take_back(self.timer, min(onsets))
         if was and not self.timer.in_hold:
@@ -546,7 +545,7 @@ class DeepSquatAnalyser(Analyser):
         ends = [e.t_end_s for e in heel_evs if e.kind == "fault" and e.t_end_s is not None]
         if ends and self.timer.in_hold:
             self.timer.good_s += sum(d for t_w, d in self._withheld if t_w > min(ends))
-        if ends or not any(self.heels.cue[s].active for s in SIDES):
+        if ends or not self.heels.cued():
             self._withheld.clear()
 
     def _narrow_from_descent(self, ev: Event) -> Event:
@@ -741,7 +740,7 @@ class DeepSquatAnalyser(Analyser):
         if self.timer.in_hold:
             st.hold_s = round(self.timer.good_s, 1)
             st.hold_paused = self.timer.paused
-            why = [f"{s} heel up" for s in SIDES if self.heels.up(s) or self.heels.cue[s].active]
+            why = [f"{s} heel up" for s in SIDES if self.heels.up(s) or self.heels.cued(s)]
             if self.shallow_gate.active:
                 why.append("not deep enough")
             if not self.in_position:
@@ -755,7 +754,7 @@ class DeepSquatAnalyser(Analyser):
             st.info["stance"] = f"{v['stance_width_ratio']:.2f} x hips"
         lms: set[int] = set()
         for s in SIDES:
-            if self.heels.cue[s].active:
+            if self.heels.cued(s):
                 lms |= {int(side_lm(s, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
             if self.valgus_cue[s].active:
                 lms |= {int(side_lm(s, p)) for p in ("KNEE", "ANKLE")}

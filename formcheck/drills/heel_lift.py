@@ -666,6 +666,11 @@ class HeelCues:
         sides = SIDES if side is None else (side,)
         return any(self.gate[s].active for s in sides)
 
+    def cued(self, side: Side | None = None) -> bool:
+        """Is a heel's (this one's, or any) heel_lift cue on?"""
+        sides = SIDES if side is None else (side,)
+        return any(self.cue[s].active for s in sides)
+
     def cue_onset(self, side: Side) -> float | None:
         """Where the heel whose cue is on began to rise (None while its cue is off)."""
         return self._onset[side] if self.cue[side].active else None

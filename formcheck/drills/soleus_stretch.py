@@ -506,7 +506,7 @@ class SoleusStretchAnalyser(Analyser):
             st.info["heel"] = f"{max(0.0, v['heel_lift_cm']):.1f} cm"
         lms: set[int] = set()
         if side is not None:
-            if self.heels.cue[side].active:
+            if self.heels.cued(side):
                 lms |= {int(side_lm(side, p)) for p in ("HEEL", "ANKLE", "FOOT_INDEX")}
             if self.knee_cue[side].active:
                 lms |= {int(side_lm(side, p)) for p in ("HIP", "KNEE", "ANKLE")}
