@@ -454,8 +454,10 @@ class AlphabetDecoder:
         return seg
 
     def _shape_costs(self, points: np.ndarray) -> np.ndarray:
-        """The recogniser's costs for these exact points, remembered: the final decode of a
-        set meets most of the pieces the live calls matched (the DTW is most of its cost)."""
+        """The recogniser's costs for these exact points, remembered for the set (the DTW is
+        most of a decode's cost): the set's final decode runs again at the session's end on
+        the same trace, and live calls meet the pieces their predecessors trimmed the same
+        way. The final decode trims on the whole set's speed, so it seldom meets a live one."""
         key = hashlib.blake2b(np.ascontiguousarray(points).tobytes(), digest_size=16).digest()
         costs = self._shapes.get(key)
         if costs is None:
