@@ -17,6 +17,15 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_VIDEOS = REPO / "sample_videos"
 
 
+def values_through(analyser, frames, key: str) -> np.ndarray:
+    """Feed the frames to the analyser one by one; its values()[key] after each."""
+    got = []
+    for f in frames:
+        analyser.update(f)
+        got.append(analyser.values()[key])
+    return np.array(got, dtype=float)
+
+
 def smoothed_model_poses(video: Path, model: str = "full") -> list[PoseFrame]:
     """Every frame of `video` through the real pose model and the smoother, as `analyze` runs
     them: what an analyser sees end to end."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import values_through
 
 from formcheck.drills.soleus_stretch import SoleusStretchAnalyser
 from formcheck.events import Event
@@ -59,12 +60,7 @@ def test_clean_hold_counts_good_time_and_no_cue(side):
 def _hold_shank_errors(spec: SynthSpec) -> np.ndarray:
     """Per-frame shank-angle error (analyser minus truth) through the hold, exact landmarks."""
     clip = landmark_clip(spec)
-    an = SoleusStretchAnalyser()
-    got = []
-    for f in clip.frames:
-        an.update(f)
-        got.append(an.values()["shank_angle_deg"])
-    g = np.array(got)
+    g = values_through(SoleusStretchAnalyser(), clip.frames, "shank_angle_deg")
     hold = np.array([p == "hold" for p in clip.truth.labels["phase"]]) & np.isfinite(g)
     assert hold.sum() > 100
     return g[hold] - clip.truth.values["shank_angle_deg"][hold]

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import smoothed_model_poses
+from conftest import smoothed_model_poses, values_through
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,12 +147,7 @@ def test_touch_down_far_out_is_not_judged():
 
 def test_pelvic_drop_angle_tracks_truth():
     clip = clip_of(side="left", seed=3, faults=[Fault("pelvic_drop", 4.5, 7.0, size=10.0)], noise_px=0.0)
-    an = StarBalanceAnalyser()
-    got = []
-    for f in clip.frames:
-        an.update(f)
-        got.append(an.values()["pelvic_drop_deg"])
-    got = np.array(got)
+    got = values_through(StarBalanceAnalyser(), clip.frames, "pelvic_drop_deg")
     truth = np.asarray(clip.truth.values["pelvic_drop_deg"], float)
     m = np.isfinite(got) & np.isfinite(truth)
     assert m.sum() > 100
