@@ -95,6 +95,41 @@ def test_leg_moving_is_cued_on_the_working_leg(side):
     assert [e.code for e in got] == ["leg_moving"] and matches(got[0], truth), (got, truth)
 
 
+@pytest.mark.parametrize("side,seed,start", [("left", 40, 7.0), ("right", 42, 8.0)])
+def test_leg_moving_onset_is_dated_where_the_sway_began(side, seed, start):
+    """The cue shows seconds into a sway (the movement must last), and its event is dated
+    back to where the leg first stirred, at any time in the set."""
+    clip = clip_of(side, seed, reps=6, faults=[Fault("leg_moving", start, start + 5.0)])
+    an = run(clip.frames)
+    (truth,) = clip.events_of("fault")
+    got = faults(an)
+    assert [e.code for e in got] == ["leg_moving"] and matches(got[0], truth), (got, truth)
+
+
+def _feet_swapped(frames: list[PoseFrame], spells: list[tuple[float, float]]) -> list[PoseFrame]:
+    """The frames with the two feet's points (ankle, heel, foot tip) swapped during
+    `spells`: how the model mixes the feet up while one crosses the other in the image."""
+    left, right = [27, 29, 31], [28, 30, 32]
+    out = []
+    for f in frames:
+        if any(a <= f.t_s < b for a, b in spells):
+            im = f.image.copy()
+            im[left + right] = f.image[right + left]
+            f = dataclasses.replace(f, image=im)
+        out.append(f)
+    return out
+
+
+def test_feet_mixed_up_by_the_model_are_no_foot_down():
+    """A working foot read well below the other (on the floor) is the model mixing the feet
+    up: those moments are no reading, not the foot put down, and no letter is lost."""
+    clip = clip_of("right", 13, reps=6)
+    spells = [(t, t + 0.45) for t in (12.0, 13.2, 14.4, 15.6)]
+    an = run(_feet_swapped(clip.frames, spells))
+    assert faults(an) == []
+    assert letters(an) == "ABCDEF"
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_foot_down_is_cued_and_tracing_goes_on(side):
     clip = clip_of(side, 12 if side == "left" else 13, reps=6, faults=[Fault("foot_down", 12.0, 16.0)])

@@ -250,6 +250,13 @@ class AnkleAbcsConfig(DrillConfig):
               "resting foot's: it is on the floor.", -1)
     foot_down_off_clearance: float = threshold(
         0.1, "The foot-down cue clears once the foot is this high again (hysteresis).", -1)
+    feet_mixed_clearance: float = threshold(
+        -0.25, "A frame whose working foot reads this far below the other (leg-scale units, "
+               "~10 cm) is no reading: the other foot is on the floor, so the model has mixed "
+               "the feet up, as it does while one crosses the other in the image (rendered, an "
+               "8 cm sway filmed low and 35 deg round: -0.56 to -0.18 for up to 0.4 s at a time, "
+               "the clearance mirrored). Feet truly side by side on the floor read down to "
+               "-0.14 from a low camera, the nearer foot lower in the image.")
 
 
 @dataclass
@@ -301,7 +308,9 @@ class AnkleAbcsAnalyser(Analyser):
         self._uv_win = TrailingWindow(2.5)  # smoothed writer points, for letter_u/letter_v
         self._toe_z = TrailingWindow(0.25)
         self._clear_hist = TrailingWindow(8.0)
-        self._move_hist = TrailingWindow(8.0)
+        # _first_stir looks 5.5 s back from half a sustain window before the cue's onset,
+        # and is asked only once the cue is confirmed (min_on_s later, more after dropouts)
+        self._move_hist = TrailingWindow(c.leg_moving_min_on_s + 0.5 * c.leg_sustain_s + 8.0)
         self._move_sustained = TrailingWindow(c.leg_sustain_s)
         self._rest_scatter = TrailingWindow(120.0)  # leg movement while tracing, this set
         self._leg_hint: float | None = None
@@ -336,6 +345,7 @@ class AnkleAbcsAnalyser(Analyser):
         self._need_lowering = False
         self._vals: dict[str, float] = {}
         self._confirmed: list[Event] = []  # foot-down spells confirmed on this frame
+        self._mixed_since: float | None = None  # the model mixed the feet up (see _feet_mixed_up)
 
     # ------------------------------------------------------------------ measurement
 
@@ -347,12 +357,32 @@ class AnkleAbcsAnalyser(Analyser):
             self._scale.add(t, max(cands))
         return float(self._scale.median()[0])
 
+    @staticmethod
+    def _lowest_y(im: np.ndarray, side: str) -> float:
+        ys = im[[side_lm(side, "HEEL"), side_lm(side, "FOOT_INDEX"), side_lm(side, "ANKLE")], 1]
+        return float(np.nanmax(ys)) if np.isfinite(ys).any() else NAN
+
+    def _feet_mixed_up(self, im: np.ndarray, side: str, scale: float, t: float) -> bool:
+        """The working foot reads well below the other, which stands on the floor; and the
+        frames after that until the working foot reads clear of the floor again (for up
+        to a second), as the model's feet come apart through readings in between."""
+        clear = (self._lowest_y(im, other_side(side)) - self._lowest_y(im, side)) / scale
+        if not math.isfinite(clear):
+            return False
+        if clear < self.cfg.feet_mixed_clearance:
+            self._mixed_since = t if self._mixed_since is None else self._mixed_since
+            return True
+        if self._mixed_since is not None and (clear >= self.cfg.foot_down_off_clearance
+                                              or t - self._mixed_since > 1.0):
+            self._mixed_since = None
+        return self._mixed_since is not None
+
     def _lifted_foot(self, im: np.ndarray, t: float) -> tuple[str | None, dict[str, float]]:
         """Which foot is clearly off the floor, and each foot's clearance over the other."""
         for s in SIDES:
-            ys = im[[side_lm(s, "HEEL"), side_lm(s, "FOOT_INDEX"), side_lm(s, "ANKLE")], 1]
-            if np.isfinite(ys).any():
-                self._low[s].add(t, float(np.nanmax(ys)))
+            y = self._lowest_y(im, s)
+            if math.isfinite(y):
+                self._low[s].add(t, y)
         low = {s: float(self._low[s].median()[0]) for s in SIDES}
         scale = float(self._scale.median()[0])
         if not (math.isfinite(scale) and scale > 0):
@@ -699,21 +729,28 @@ class AnkleAbcsAnalyser(Analyser):
     def _first_stir(self, onset: float) -> float:
         """When the leg first stirred before a leg-moving spell that became a cue at
         `onset`: a sway builds up over a swing or two and dips under the threshold at each
-        turn, so look back (up to 5 s) for the end of the last half second in which the
-        leg was truly quiet (no more than a third of the way from its usual stillness to
-        the threshold)."""
+        turn, so look back (up to 5 s) for the last reading over a third of the way from
+        the leg's usual stillness (ratio 1, by the ratio's definition) to the threshold
+        that came after half a second at or under it. The model follows a small movement
+        of the foot late (rendered 6 cm sways: the reading rose 0.5-1.1 s after the sway
+        began), so the stir is dated up to half a leg window before that reading, but not
+        before the leg last read as still as usual."""
         times, vals = self._move_hist.times, self._move_hist.values()
         if not len(times):
             return onset
         vals = vals[:, 0]
-        before = (times >= onset - 6.0) & (times <= onset - 4.0)
-        base = float(np.median(vals[before])) if before.any() else float(np.min(vals))
-        level = base + (self.cfg.leg_moving_ratio - base) / 3.0
+        level = 1.0 + (self.cfg.leg_moving_ratio - 1.0) / 3.0
+        # as still as usual: the ratio's unit, or lower where the resting scatter is held
+        # up by leg_rest_floor (a leg read stiller than the floor)
+        earlier = vals[(times < onset) & np.isfinite(vals)]
+        usual = min(1.0, float(np.median(earlier))) if len(earlier) else 1.0
         loud = np.nonzero((times < onset) & (times >= onset - 5.0) & (vals > level))[0]
         for k in loud[::-1]:
             quiet_before = (times >= times[k] - 0.5) & (times < times[k])
             if quiet_before.sum() >= 3 and (vals[quiet_before] <= level).all():
-                return float(times[k])
+                still = np.nonzero((times < times[k]) & (vals <= usual))[0]
+                earliest = float(times[still[-1]]) if len(still) else -math.inf
+                return max(float(times[k]) - 0.5 * self.cfg.leg_window_s, earliest)
         return onset
 
     def _discard(self, det: FaultDetector, t: float) -> None:
@@ -790,6 +827,9 @@ class AnkleAbcsAnalyser(Analyser):
         if self.side is None and self.side_hint in SIDES:
             self._switch_side(self.side_hint)
         scale = self._leg_scale(im, self.side or "left", t)
+        if self.side is not None and self._feet_mixed_up(im, self.side, scale, t):
+            out += self._feed_faults(t, NAN, NAN)
+            return out
         lifted, clear = self._lifted_foot(im, t)
         if self.side is None:
             if lifted is None:
