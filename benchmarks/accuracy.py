@@ -12,6 +12,11 @@ truth the synthetic actor knows by design. Then run the labelled real clips in
                  overlaps in time and starts within 0.5 s of the truth's onset
   clean FP       fault events of any kind on clips without injected faults
   hold err       mean |held seconds - truth| over matched holds
+  holds <=0.5s   share of matched holds within 0.5 s of the truth
+  at target      where a suite sets TARGET_MIN_SIZE (an issue's target holds from a fault
+                 size up, e.g. heel lifts of 2 cm or more): fault F1 and holds <=0.5 s
+                 over the clips whose faults are all that size or more; the smaller ones
+                 are there to find the smallest fault read reliably
   <angle> MAE    mean absolute error of a per-frame quantity against the truth
 
 Usage:
@@ -228,6 +233,9 @@ class DrillScore:
     clean_fp: int = 0
     clean_cases: int = 0
     hold_errs: list[float] = field(default_factory=list)
+    min_sizes: dict[str, float] = field(default_factory=dict)  # the suite's TARGET_MIN_SIZE
+    at_target: list[int] = field(default_factory=lambda: [0, 0, 0])  # tp/fp/fn, target-size clips
+    hold_errs_at_target: list[float] = field(default_factory=list)
     angle_abs: dict[str, list[float]] = field(default_factory=dict)
     angle_targets: dict[str, float | None] = field(default_factory=dict)
     seconds_video: float = 0.0
@@ -238,16 +246,26 @@ class DrillScore:
         n = len(self.set_errs)
         exact = sum(1 for e in self.set_errs if e == 0) / n if n else float("nan")
         worst = max(self.set_errs, key=abs) if self.set_errs else 0
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
-        f1 = 2 * p * r / (p + r) if p + r and math.isfinite(p) and math.isfinite(r) else float("nan")
-        return {"drill": self.drill, "cases": self.cases, "sets": n, "sets_exact": exact,
+        p, r, f1 = prf(self.tp, self.fp, self.fn)
+        target = ({"fault_f1_at_target": prf(*self.at_target)[2], "faults_at_target": tuple(self.at_target),
+                   "holds_within_0_5_at_target": within(self.hold_errs_at_target, 0.5)}
+                  if self.min_sizes else {})
+        return target | {"drill": self.drill, "cases": self.cases, "sets": n, "sets_exact": exact,
                 "worst_count_err": worst, "fault_precision": p, "fault_recall": r, "fault_f1": f1,
                 "faults_tp_fp_fn": (self.tp, self.fp, self.fn), "clean_false_faults": self.clean_fp,
                 "clean_cases": self.clean_cases,
                 "hold_err_s": float(np.mean(self.hold_errs)) if self.hold_errs else float("nan"),
+                "holds_within_0_5": within(self.hold_errs, 0.5),
                 "angle_mae": {k: float(np.mean(v)) if v else float("nan") for k, v in self.angle_abs.items()},
                 "video_s": self.seconds_video, "work_s": self.seconds_work}
+
+
+def fault_size(fault: Any) -> float:
+    """An injected fault's size, its code's default when the spec leaves it unset."""
+    from formcheck.synth.spec import FAULTS
+
+    size = fault.size if fault.size is not None else FAULTS[fault.code].default
+    return float(size) if size is not None else math.inf
 
 
 def score_case(score: DrillScore, case: Case, an, vals: list[dict[str, float]], truth, frames) -> str:
@@ -255,13 +273,18 @@ def score_case(score: DrillScore, case: Case, an, vals: list[dict[str, float]], 
     truth_faults = [e for e in truth.events if e.kind == "fault"]
     tp, fp, fn = match_faults(got_faults, truth_faults)
     score.tp, score.fp, score.fn = score.tp + tp, score.fp + fp, score.fn + fn
+    at_target = all(fault_size(f) >= score.min_sizes.get(f.code, -math.inf) for f in case.spec.faults)
+    if at_target:
+        score.at_target = [a + b for a, b in zip(score.at_target, (tp, fp, fn), strict=True)]
     if not case.spec.faults:
         score.clean_cases += 1
         score.clean_fp += len(got_faults)
     errs = set_errors(an.summary().get("sets", []), truth.sets)
     score.set_errs += errs
-    score.hold_errs += hold_errors([e for e in an.events if e.kind == "hold"],
-                                   [e for e in truth.events if e.kind == "hold"])
+    holds = hold_errors([e for e in an.events if e.kind == "hold"], [e for e in truth.events if e.kind == "hold"])
+    score.hold_errs += holds
+    if at_target:
+        score.hold_errs_at_target += holds
     # per-frame quantities, aligned on time (renders keep the clip's frame times)
     t_truth = np.asarray(truth.truth.t_s, float)
     for key, target in case.angles.items():
@@ -333,6 +356,18 @@ def suite_module(drill: str):
         return None
 
 
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 (NaN where undefined)."""
+    p = tp / (tp + fp) if tp + fp else float("nan")
+    r = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * p * r / (p + r) if p + r and math.isfinite(p) and math.isfinite(r) else float("nan")
+    return p, r, f1
+
+
+def within(errs: list[float], limit: float) -> float:
+    return sum(1 for e in errs if e <= limit + 1e-9) / len(errs) if errs else float("nan")
+
+
 def fmt(v: Any, pct: bool = False) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
@@ -343,16 +378,20 @@ def fmt(v: Any, pct: bool = False) -> str:
 
 def print_table(rows: list[dict[str, Any]], targets: dict[str, dict[str, float | None]]) -> None:
     head = ["drill", "cases", "sets", "sets exact", "worst err", "fault P", "fault R", "fault F1",
-            "tp/fp/fn", "clean FP", "hold err s", "angle MAE (target)", "video s", "work s"]
+            "tp/fp/fn", "clean FP", "hold err s", "holds <=0.5s", "at target: F1, tp/fp/fn, holds <=0.5s",
+            "angle MAE (target)", "video s", "work s"]
     lines = [head]
     for r in rows:
+        at_target = (f"{fmt(r['fault_f1_at_target'])}, {'/'.join(map(str, r['faults_at_target']))}, "
+                     f"{fmt(r['holds_within_0_5_at_target'], True)}" if "faults_at_target" in r else "-")
         angles = ", ".join(
             f"{k} {fmt(v)}" + (f" (<={targets[r['drill']].get(k)})" if targets[r['drill']].get(k) else "")
             for k, v in r["angle_mae"].items()) or "-"
         lines.append([r["drill"], str(r["cases"]), str(r["sets"]), fmt(r["sets_exact"], True),
                       f"{r['worst_count_err']:+d}", fmt(r["fault_precision"]), fmt(r["fault_recall"]),
                       fmt(r["fault_f1"]), "/".join(map(str, r["faults_tp_fp_fn"])),
-                      f"{r['clean_false_faults']} in {r['clean_cases']}", fmt(r["hold_err_s"]), angles,
+                      f"{r['clean_false_faults']} in {r['clean_cases']}", fmt(r["hold_err_s"]),
+                      fmt(r["holds_within_0_5"], True), at_target, angles,
                       f"{r['video_s']:.0f}", f"{r['work_s']:.0f}"])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     for k, line in enumerate(lines):
@@ -386,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         if mod is None:
             print(f"{drill}: no suite")
             continue
-        score = DrillScore(drill)
+        score = DrillScore(drill, min_sizes=dict(getattr(mod, "TARGET_MIN_SIZE", {})))
         for case in mod.cases(args.quick):
             t0 = time.perf_counter()
             try:

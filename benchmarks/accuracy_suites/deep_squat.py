@@ -22,6 +22,7 @@ from formcheck.synth import CameraSpec, Fault, SynthSpec
 DRILL = "deep-squat"
 HOLD_S = 20.0  # one hold, at depth ~4.5 s in
 LIFT_SIZES_CM = (1.0, 1.5, 2.0, 3.0)
+TARGET_MIN_SIZE = {"heel_lift": 2.0}  # issue 5: heel-lift F1 (and so the holds) from 2 cm up
 LIFT_WINDOW_S = (9.0, 12.0)
 ANGLES = {"knee_flexion_deg_left": None, "knee_flexion_deg_right": None}
 

@@ -28,6 +28,7 @@ from formcheck.synth import CameraSpec, Fault, SynthSpec
 DRILL = "soleus-stretch"
 HOLD_S = 15.0  # one hold, reached ~3.4 s in
 LIFT_SIZES_CM = (1.0, 1.5, 2.0, 3.0)
+TARGET_MIN_SIZE = {"heel_lift": 2.0}  # issue 5: heel-lift F1 (and so the holds) from 2 cm up
 LIFT_WINDOW_S = (8.0, 11.0)
 ANGLES = {"shank_angle_deg": 3.0, "knee_flexion_deg": None}
 OFF_SIDE_DEG = 25.0  # the "oblique" clips: the phone this far round from side-on
