@@ -213,7 +213,11 @@ class VideoFileSource(Source):
         if not self.path.is_file():
             raise InputError(f"{self.path} is not a file")
         with quiet_opencv():
-            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+            # One decoding thread: FFmpeg's default (a thread per core) starts its workers
+            # here, on the caller's thread and priority, where they take turns with the pose
+            # model; the decode thread alone keeps ahead of the model (measured with
+            # benchmarks/throughput.py).
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
         if not cap.isOpened():
             raise InputError(f"{name} is not a video formcheck can read (not a video file, or damaged)")
         # Phones store a portrait clip as a landscape stream tagged "rotate 90": apply the tag

@@ -120,3 +120,30 @@ def test_frames_of_different_sizes_in_flight_together(frames):
         assert not there._retired  # the old blocks are freed once their frames are back
     for a, b in zip(expected, got, strict=True):
         _same(a, b)
+
+
+def _cpus_allowed(tid_path: str) -> set[int]:
+    for line in Path(tid_path, "status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            out: set[int] = set()
+            for part in line.split(":", 1)[1].strip().split(","):
+                a, _, b = part.partition("-")
+                out |= set(range(int(a), int(b or a) + 1))
+            return out
+    raise AssertionError("no Cpus_allowed_list")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="pins threads on Linux with two CPUs or more")
+def test_the_model_has_cpus_of_its_own_while_it_runs(frames):
+    """Every thread of the model's process runs on its CPUs, every thread of this process
+    on the others, and afterwards this process may use all of them again."""
+    before = os.sched_getaffinity(0)
+    with ProcessPoseEstimator("lite") as est:
+        est.process(*frames[0])
+        model_cpus = set.union(*(_cpus_allowed(f"/proc/{est.pid}/task/{t}") for t in os.listdir(f"/proc/{est.pid}/task")))
+        ours = [_cpus_allowed(f"/proc/self/task/{t}") for t in os.listdir("/proc/self/task")]
+        assert model_cpus and model_cpus < before
+        assert all(cpus == before - model_cpus for cpus in ours)
+    assert os.sched_getaffinity(0) == before
+    assert all(_cpus_allowed(f"/proc/self/task/{t}") == before for t in os.listdir("/proc/self/task"))

@@ -28,6 +28,7 @@ from typing import Any, Self
 import numpy as np
 
 from formcheck.errors import FormcheckError, ModelError
+from formcheck.pose.cpus import cpu_split, keep_off_model_cpus, pin_this_thread, release_model_cpus
 from formcheck.pose.estimator import (  # mediapipe loads with a model
     PoseEstimator,
     frame_luma,
@@ -55,7 +56,9 @@ class ProcessPoseEstimator:
     def __init__(self, model: str | Path = DEFAULT_MODEL, mode: str = "video", **kwargs: Any) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that has threads running
         self._conn, child_conn = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child_conn, str(model), mode, kwargs),
+        split = cpu_split()  # the model on CPUs of its own, everything else off them
+        self._proc = ctx.Process(target=_serve, args=(child_conn, str(model), mode, kwargs,
+                                                      split[0] if split else None),
                                  name="formcheck-pose-model", daemon=True)
         self._proc.start()
         child_conn.close()
@@ -65,6 +68,7 @@ class ProcessPoseEstimator:
         self._next_slot = 0
         self._in_flight = 0  # frames submitted and not yet collected
         self._closed = False
+        self._pinned = False
         try:
             reply = self._receive()
         except BaseException:
@@ -72,6 +76,7 @@ class ProcessPoseEstimator:
             raise
         _, self.model_name, model_path = reply
         self.model_path = Path(model_path)
+        self._pinned = keep_off_model_cpus(split)
 
     @property
     def pid(self) -> int | None:
@@ -166,6 +171,9 @@ class ProcessPoseEstimator:
             self._retired.append(self._shm)
             self._shm = None
         self._release_retired()
+        if self._pinned:
+            release_model_cpus()
+            self._pinned = False
 
     def __enter__(self) -> Self:
         return self
@@ -209,7 +217,9 @@ def _subclasses(cls: type) -> list[type]:
 # The child
 
 
-def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any]) -> None:
+def _serve(conn: Connection, model: str, mode: str, kwargs: dict[str, Any], cpus: set[int] | None) -> None:
+    if cpus:
+        pin_this_thread(cpus)  # before the model starts its threads: they inherit it
     # Ctrl-C reaches the whole process group: the parent decides when to stop (and saves what
     # was measured); the child just finishes its frame and waits to be told.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
