@@ -37,6 +37,7 @@ import numpy as np
 
 from formcheck.cvutil import quiet_opencv  # also quiets FFmpeg before any capture opens
 from formcheck.errors import CameraError, InputError
+from formcheck.pose.cpus import cpu_split
 from formcheck.pose.estimator import frame_luma  # plain numpy; estimator imports mediapipe lazily
 from formcheck.pose.frame import PoseFrame
 from formcheck.recording import RecordingHeader, iter_recording, read_recording_header
@@ -213,11 +214,11 @@ class VideoFileSource(Source):
         if not self.path.is_file():
             raise InputError(f"{self.path} is not a file")
         with quiet_opencv():
-            # One decoding thread: FFmpeg's default (a thread per core) starts its workers
-            # here, on the caller's thread and priority, where they take turns with the pose
-            # model; the decode thread alone keeps ahead of the model (measured with
-            # benchmarks/throughput.py).
-            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+            # FFmpeg's default is a decoding thread per core; the pose model has cores of
+            # its own (pose/cpus.py), so decode on as many threads as there are cores left.
+            split = cpu_split()
+            threads = len(split[1]) if split else 0  # 0: FFmpeg's default
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
         if not cap.isOpened():
             raise InputError(f"{name} is not a video formcheck can read (not a video file, or damaged)")
         # Phones store a portrait clip as a landscape stream tagged "rotate 90": apply the tag
