@@ -375,6 +375,8 @@ class AnkleAbcsAnalyser(Analyser):
         if self._mixed_since is not None and (clear >= self.cfg.foot_down_off_clearance
                                               or t - self._mixed_since > 1.0):
             self._mixed_since = None
+            for w in self._low.values():  # their last readings straddle the mix-up
+                w.clear()
         return self._mixed_since is not None
 
     def _lifted_foot(self, im: np.ndarray, t: float) -> tuple[str | None, dict[str, float]]:
