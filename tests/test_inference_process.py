@@ -147,3 +147,29 @@ def test_the_model_has_cpus_of_its_own_while_it_runs(frames):
         assert all(cpus == before - model_cpus for cpus in ours)
     assert os.sched_getaffinity(0) == before
     assert all(_cpus_allowed(f"/proc/self/task/{t}") == before for t in os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="pins threads on Linux with two CPUs or more")
+def test_a_second_formcheck_puts_its_model_on_the_other_half(frames):
+    """Another formcheck's model holding the first half of the CPUs: ours goes on the other
+    half; with both halves held, nothing is pinned."""
+    import fcntl
+
+    from formcheck.pose import cpus as pc
+
+    first, second = pc.cpu_split()
+    everything = os.sched_getaffinity(0)
+    with open(pc._lock_path(first), "ab") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with ProcessPoseEstimator("lite") as est:
+            est.process(*frames[0])
+            assert _cpus_allowed(f"/proc/{est.pid}") == second
+            assert os.sched_getaffinity(0) == first
+        with open(pc._lock_path(second), "ab") as third:
+            fcntl.flock(third, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with ProcessPoseEstimator("lite") as est:
+                est.process(*frames[0])
+                assert _cpus_allowed(f"/proc/{est.pid}") == everything
+                assert os.sched_getaffinity(0) == everything
+    assert os.sched_getaffinity(0) == everything

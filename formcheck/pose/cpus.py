@@ -4,32 +4,49 @@ The model runs in a child process (pose/inference_process.py) and is the pipelin
 critical path; decoding, drawing and encoding only have to keep up with it. Left to the
 scheduler, those threads keep landing on the core the model is running on, and each time
 they do the model waits. Measured on the 2-core machine (720p, benchmarks/throughput.py):
-the whole `formcheck pose` pipeline at 87-90 % of the bare model's frame rate unpinned,
-97-100 % with the model on one core and everything else on the other. MediaPipe runs a
-frame's inference on one thread, so a core of its own is all it can use.
+the whole `formcheck pose` pipeline at 86-90 % of the bare model's frame rate unpinned
+(and with only our own threads kept off the model's core, the model left free), 97-100 %
+with the model on one core and everything else on the other. MediaPipe runs a frame's
+inference on one thread, so a core of its own is all it can use.
 
-Linux only (sched_setaffinity); elsewhere, or with a single CPU, nothing is pinned.
+The CPUs are split in two halves. A model process claims one half with a lock file, so a
+second formcheck running at the same time puts its model on the other half instead of on
+top of the first one; when both halves are taken nothing is pinned. Linux only
+(sched_setaffinity); elsewhere, or with a single CPU, nothing is pinned.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # not a Unix: nothing is pinned there anyway (cpu_split)
+    fcntl = None  # type: ignore[assignment]
 
 _lock = threading.Lock()
-_holders = 0  # estimators that keep this process off the model's CPUs
+_holders = 0  # model claims held by this process
 _original: set[int] | None = None  # the process's CPUs before the first of them
 
 
+def usable_cpus() -> set[int]:
+    """The CPUs this process may run on, as they were before any model claim pinned it."""
+    with _lock:
+        return set(_original if _original is not None else os.sched_getaffinity(0))
+
+
 def cpu_split() -> tuple[set[int], set[int]] | None:
-    """(CPUs for the pose model, CPUs for everything else): the first half of the CPUs
-    this process may use (at least one) and the rest; None where threads cannot be
-    pinned or there is only one CPU."""
-    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+    """The two halves of the usable CPUs (the first at least one CPU), or None where
+    threads cannot be pinned or there is only one CPU."""
+    if fcntl is None or not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
         return None
-    with _lock:  # while a model process runs, this process is pinned: split what it had
-        cpus = sorted(_original if _original is not None else os.sched_getaffinity(0))
+    cpus = sorted(usable_cpus())
     if len(cpus) < 2:
         return None
     k = len(cpus) // 2
@@ -49,28 +66,54 @@ def _pin_all_threads(cpus: set[int]) -> None:
             os.sched_setaffinity(int(tid), cpus)
 
 
-def keep_off_model_cpus(split: tuple[set[int], set[int]] | None) -> bool:
-    """Move this process's threads onto the CPUs left to them by `split` (one call per
-    model process started; undone by release_model_cpus). Returns whether it pinned."""
-    global _holders, _original
-    if split is None:
-        return False
-    with _lock:
-        if _holders == 0:
-            _original = set(os.sched_getaffinity(0))
-            _pin_all_threads(split[1])
-        _holders += 1
-    return True
+@dataclass
+class ModelCpus:
+    """A claim on CPUs for one model process: `model` for it, `others` for this process's
+    threads. Held (the lock file open) until release()."""
 
+    model: set[int]
+    others: set[int]
+    _file: IO[bytes] | None
 
-def release_model_cpus() -> None:
-    """Undo one keep_off_model_cpus(): once no model process is left, every thread may run
-    anywhere it could before."""
-    global _holders, _original
-    with _lock:
-        if _holders == 0:
+    def release(self) -> None:
+        global _holders, _original
+        if self._file is None:
             return
-        _holders -= 1
-        if _holders == 0 and _original is not None:
-            _pin_all_threads(_original)
-            _original = None
+        self._file.close()  # drops the lock
+        self._file = None
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _original is not None:
+                _pin_all_threads(_original)
+                _original = None
+
+
+def _lock_path(cpus: set[int]) -> Path:
+    return Path(tempfile.gettempdir()) / f"formcheck-{os.getuid()}-model-cpus-{min(cpus)}.lock"
+
+
+def claim_model_cpus() -> ModelCpus | None:
+    """CPUs for a new model process, and this process's threads moved off them; None when
+    nothing can be pinned, this process already runs a model, or another formcheck holds
+    both halves. Call release() once the model process has ended."""
+    global _holders, _original
+    split = cpu_split()
+    if split is None:
+        return None
+    with _lock:
+        if _holders:
+            return None  # one model per process is pinned; a second one runs where it may
+        for model, others in (split, split[::-1]):
+            f = None
+            try:
+                f = open(_lock_path(model), "ab")  # noqa: SIM115 - held for the model's life
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if f is not None:
+                    f.close()
+                continue
+            _original = set(os.sched_getaffinity(0))
+            _pin_all_threads(others)
+            _holders += 1
+            return ModelCpus(model, others, f)
+    return None

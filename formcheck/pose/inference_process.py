@@ -28,7 +28,7 @@ from typing import Any, Self
 import numpy as np
 
 from formcheck.errors import FormcheckError, ModelError
-from formcheck.pose.cpus import cpu_split, keep_off_model_cpus, pin_this_thread, release_model_cpus
+from formcheck.pose.cpus import claim_model_cpus, pin_this_thread, usable_cpus
 from formcheck.pose.estimator import (  # mediapipe loads with a model
     PoseEstimator,
     frame_luma,
@@ -56,11 +56,18 @@ class ProcessPoseEstimator:
     def __init__(self, model: str | Path = DEFAULT_MODEL, mode: str = "video", **kwargs: Any) -> None:
         ctx = mp.get_context("spawn")  # never fork a process that has threads running
         self._conn, child_conn = ctx.Pipe()
-        split = cpu_split()  # the model on CPUs of its own, everything else off them
-        self._proc = ctx.Process(target=_serve, args=(child_conn, str(model), mode, kwargs,
-                                                      split[0] if split else None),
+        # The model on CPUs of its own, our threads off them (pose/cpus.py); without a claim
+        # it may run anywhere this process could before.
+        self._cpus = claim_model_cpus()
+        child_cpus = self._cpus.model if self._cpus else usable_cpus() if hasattr(os, "sched_setaffinity") else None
+        self._proc = ctx.Process(target=_serve, args=(child_conn, str(model), mode, kwargs, child_cpus),
                                  name="formcheck-pose-model", daemon=True)
-        self._proc.start()
+        try:
+            self._proc.start()
+        except BaseException:
+            if self._cpus is not None:
+                self._cpus.release()
+            raise
         child_conn.close()
         self._shm: SharedMemory | None = None
         self._retired: list[SharedMemory] = []  # blocks of an earlier frame size, freed once unused
@@ -68,7 +75,6 @@ class ProcessPoseEstimator:
         self._next_slot = 0
         self._in_flight = 0  # frames submitted and not yet collected
         self._closed = False
-        self._pinned = False
         try:
             reply = self._receive()
         except BaseException:
@@ -76,7 +82,6 @@ class ProcessPoseEstimator:
             raise
         _, self.model_name, model_path = reply
         self.model_path = Path(model_path)
-        self._pinned = keep_off_model_cpus(split)
 
     @property
     def pid(self) -> int | None:
@@ -171,9 +176,8 @@ class ProcessPoseEstimator:
             self._retired.append(self._shm)
             self._shm = None
         self._release_retired()
-        if self._pinned:
-            release_model_cpus()
-            self._pinned = False
+        if self._cpus is not None:
+            self._cpus.release()
 
     def __enter__(self) -> Self:
         return self
