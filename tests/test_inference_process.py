@@ -3,6 +3,7 @@ in order, and fails with the same one-line errors."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -149,27 +150,36 @@ def test_the_model_has_cpus_of_its_own_while_it_runs(frames):
     assert all(_cpus_allowed(f"/proc/self/task/{t}") == before for t in os.listdir("/proc/self/task"))
 
 
+def _model_and_our_cpus(frames) -> tuple[set[int], set[int]]:
+    """Where a model process runs, and where this process runs, while it is open."""
+    with ProcessPoseEstimator("lite") as est:
+        est.process(*frames[0])
+        return _cpus_allowed(f"/proc/{est.pid}"), os.sched_getaffinity(0)
+
+
+@contextlib.contextmanager
+def _held_elsewhere(cpus: set[int]):
+    """The lock another formcheck's model holds on `cpus`."""
+    import fcntl
+
+    from formcheck.pose.cpus import _lock_path
+
+    with open(_lock_path(cpus), "ab") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="pins threads on Linux with two CPUs or more")
 def test_a_second_formcheck_puts_its_model_on_the_other_half(frames):
     """Another formcheck's model holding the first half of the CPUs: ours goes on the other
     half; with both halves held, nothing is pinned."""
-    import fcntl
+    from formcheck.pose.cpus import cpu_split
 
-    from formcheck.pose import cpus as pc
-
-    first, second = pc.cpu_split()
+    first, second = cpu_split()
     everything = os.sched_getaffinity(0)
-    with open(pc._lock_path(first), "ab") as other:
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with ProcessPoseEstimator("lite") as est:
-            est.process(*frames[0])
-            assert _cpus_allowed(f"/proc/{est.pid}") == second
-            assert os.sched_getaffinity(0) == first
-        with open(pc._lock_path(second), "ab") as third:
-            fcntl.flock(third, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            with ProcessPoseEstimator("lite") as est:
-                est.process(*frames[0])
-                assert _cpus_allowed(f"/proc/{est.pid}") == everything
-                assert os.sched_getaffinity(0) == everything
+    with _held_elsewhere(first):
+        assert _model_and_our_cpus(frames) == (second, first)
+        with _held_elsewhere(second):
+            assert _model_and_our_cpus(frames) == (everything, everything)
     assert os.sched_getaffinity(0) == everything
