@@ -164,9 +164,8 @@ class FacingSink:
 
     def traces(self, analyser: Analyser) -> list[LetterTrace]:
         """The analyser's final count traces (a final decode may have re-split what was shown live)."""
-        kept = {id(e) for e in analyser.events}
         return [LetterTrace(e.t_s, e.message, e.side, np.asarray(pts, float)[:, :2].copy(), self.facing_at(e.t_s))
-                for e, pts in analyser.count_traces() if id(e) in kept and len(pts) >= 2]
+                for e, pts in analyser.count_traces() if len(pts) >= 2]
 
     def close(self) -> None:
         pass

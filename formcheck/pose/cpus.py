@@ -31,12 +31,16 @@ except ImportError:  # not a Unix: nothing is pinned there anyway (cpu_split)
     fcntl = None  # type: ignore[assignment]
 
 _lock = threading.Lock()
-_holders = 0  # model claims held by this process
-_original: set[int] | None = None  # the process's CPUs before the first of them
+# The process's CPUs before this process claimed CPUs for a model (None: no claim held).
+# One model per process is pinned, so this is also whether a claim is held.
+_original: set[int] | None = None
 
 
-def usable_cpus() -> set[int]:
-    """The CPUs this process may run on, as they were before any model claim pinned it."""
+def usable_cpus() -> set[int] | None:
+    """The CPUs this process may run on, as they were before a model claim pinned it; None
+    where threads cannot be pinned (not Linux)."""
+    if fcntl is None or not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        return None
     with _lock:
         return set(_original if _original is not None else os.sched_getaffinity(0))
 
@@ -44,13 +48,12 @@ def usable_cpus() -> set[int]:
 def cpu_split() -> tuple[set[int], set[int]] | None:
     """The two halves of the usable CPUs (the first at least one CPU), or None where
     threads cannot be pinned or there is only one CPU."""
-    if fcntl is None or not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+    cpus = usable_cpus()
+    if cpus is None or len(cpus) < 2:
         return None
-    cpus = sorted(usable_cpus())
-    if len(cpus) < 2:
-        return None
-    k = len(cpus) // 2
-    return set(cpus[:k]), set(cpus[k:])
+    ordered = sorted(cpus)
+    k = len(ordered) // 2
+    return set(ordered[:k]), set(ordered[k:])
 
 
 def pin_this_thread(cpus: set[int]) -> None:
@@ -76,14 +79,13 @@ class ModelCpus:
     _file: IO[bytes] | None
 
     def release(self) -> None:
-        global _holders, _original
+        global _original
         if self._file is None:
             return
         self._file.close()  # drops the lock
         self._file = None
         with _lock:
-            _holders -= 1
-            if _holders == 0 and _original is not None:
+            if _original is not None:
                 _pin_all_threads(_original)
                 _original = None
 
@@ -96,12 +98,12 @@ def claim_model_cpus() -> ModelCpus | None:
     """CPUs for a new model process, and this process's threads moved off them; None when
     nothing can be pinned, this process already runs a model, or another formcheck holds
     both halves. Call release() once the model process has ended."""
-    global _holders, _original
+    global _original
     split = cpu_split()
     if split is None:
         return None
     with _lock:
-        if _holders:
+        if _original is not None:
             return None  # one model per process is pinned; a second one runs where it may
         for model, others in (split, split[::-1]):
             f = None
@@ -114,6 +116,5 @@ def claim_model_cpus() -> ModelCpus | None:
                 continue
             _original = set(os.sched_getaffinity(0))
             _pin_all_threads(others)
-            _holders += 1
             return ModelCpus(model, others, f)
     return None

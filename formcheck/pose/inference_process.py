@@ -59,7 +59,7 @@ class ProcessPoseEstimator:
         # The model on CPUs of its own, our threads off them (pose/cpus.py); without a claim
         # it may run anywhere this process could before.
         self._cpus = claim_model_cpus()
-        child_cpus = self._cpus.model if self._cpus else usable_cpus() if hasattr(os, "sched_setaffinity") else None
+        child_cpus = self._cpus.model if self._cpus else usable_cpus()
         self._proc = ctx.Process(target=_serve, args=(child_conn, str(model), mode, kwargs, child_cpus),
                                  name="formcheck-pose-model", daemon=True)
         try:
