@@ -128,6 +128,11 @@ class CalfRollConfig(DrillConfig):
     hips_read_min_share: float = threshold(
         0.5, "A set whose hips' height could be read in less than this share of its rolling gets a "
              "note in the report that hips_down was hardly checked (a missed fault is no pass).", -1)
+    hips_down_min_s: float = threshold(
+        1.0, "The hips must stay sunk this long (while rolling) before the cue shows: sinking "
+             "to the floor and rolling there lasts seconds, while the model misreading the rolled "
+             "ankle side-on (the legs crossed in the image, its labels swapping) sinks the reading "
+             "for under half a second at a time (clean clips).")
     hips_up_margin_calf: float = threshold(
         0.07, "The hips-down cue clears once the hips are this much higher again (hysteresis).")
     rolling_speed_calf_per_s: float = threshold(
@@ -294,13 +299,16 @@ class CalfRollAnalyser(Analyser):
         # The hips dropping fast is when the model most often loses the body for a moment
         # (about a second on rendered clips): that gap does not end the spell.
         self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
-                                  below=True, min_on_s=c.min_on_s, min_off_s=c.min_off_s,
+                                  below=True, min_on_s=c.hips_down_min_s, min_off_s=c.min_off_s,
                                   max_gap_s=c.rolling_grace_s + 0.5)
         self.side: str | None = side
         self._side_votes = TrailingWindow(2.0)
         self._axis = TrailingWindow(5.0)
         self._calf = TrailingWindow(5.0)
         self._s_raw = TrailingWindow(0.2)
+        # Image point the stroke position is measured from (see _measure); None until the
+        # first reading, and again whenever the leg's windows are cleared.
+        self._anchor: np.ndarray | None = None
         self._s_hist = TrailingWindow(0.5)
         self._s_long = TrailingWindow(3.0)
         self._rot_raw = TrailingWindow(1.5)  # median over 1.5 s: heel and toes jitter, turning is slow
@@ -430,7 +438,17 @@ class CalfRollAnalyser(Analyser):
         # the calf length is taken as the thigh's, which in adults it equals (Winter: thigh
         # 0.245 H, shank 0.246 H) and which the model measures far more steadily.
         ok = axis.shape == (2,) and calf_med > 0
-        self._s_raw.add(t, hip_mid[:2] / calf_med if ok else np.array([NAN, NAN]))
+        # Positions are taken from a fixed image point near the body (where the hips were
+        # first seen), not from the image corner: the scale (the model's thigh) and the
+        # axis wander a few per cent as the leg turns in and out (+7 % over a turn on
+        # held-out clips), and a few per cent of the hips' distance from the corner (4-5
+        # calf lengths) is a drift of 0.2-0.3 calf lengths, as long as a short stroke.
+        # From a point on the body's own path the same wander errs by a few per cent of
+        # a stroke.
+        if self._anchor is None and np.isfinite(hip_mid[:2]).all():
+            self._anchor = hip_mid[:2].copy()
+        anchor = self._anchor if self._anchor is not None else np.zeros(2)
+        self._s_raw.add(t, (hip_mid[:2] - anchor) / calf_med if ok else np.array([NAN, NAN]))
         c_med = self._s_raw.median() if len(self._s_raw) else np.array([NAN, NAN])
         s_med = float(c_med @ axis) if ok and c_med.shape == (2,) else NAN
         self._s_hist.add(t, c_med)
@@ -673,6 +691,7 @@ class CalfRollAnalyser(Analyser):
                 self.side = side
                 for w in (self._axis, self._calf, self._s_raw, self._s_hist, self._s_long):
                     w.clear()
+                self._anchor = None
             m = self._measure(frame, self.side or side)
             self._vals = m
             posture = not (m["leg_tilt_deg"] > self.cfg.max_leg_tilt_deg
