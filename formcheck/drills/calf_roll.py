@@ -83,6 +83,13 @@ class CalfRollConfig(DrillConfig):
               "run from above the ankle to below the knee (~0.7 of the knee-ankle distance).", -1)
     short_stroke_off_share: float = threshold(
         0.50, "A short-stroke cue clears once passes cover this share again (hysteresis).", -1)
+    short_stroke_rel: float = threshold(
+        0.6, "...or a pass shorter than this share of the person's own passes in this set (the "
+             "median of their earlier judged passes that were not short): through the model a "
+             "pass reads 1.3-1.65x its true share of the calf (the thigh, the length scale, reads "
+             "short on a seated body), which cancels against their own passes. A full pass covers "
+             "~0.67 of the calf, so 0.6 of it is the 0.40 above; a steady roller's passes vary by "
+             "~10 %.", -1)
     too_fast_calf_per_s: float = threshold(
         1.0, "Passes faster than this many calf lengths per second (~40 cm/s on an adult calf: the "
              "whole calf in under a second) are flicks, too quick for the tissue to release, "
@@ -288,7 +295,8 @@ class CalfRollAnalyser(Analyser):
         self.counter = Counter(refractory_s=0.5)
         self.turns = _Turns(h=c.stroke_hysteresis_calf)
         big = 1e9  # per-pass detectors are fed once a pass: no gap rule
-        self.short = FaultDetector("short_stroke", on=c.short_stroke_share, off=c.short_stroke_off_share,
+        # fed each pass's length as a share of the short-stroke limit (see _short_limit)
+        self.short = FaultDetector("short_stroke", on=1.0, off=c.short_stroke_off_share / c.short_stroke_share,
                                    below=True, min_on_s=0.3, min_off_s=0.3, max_gap_s=big)
         # fed each pass's speed as a share of the too-fast limit (see _fast_limit)
         self.fast = _Backdated("too_fast", on=1.0, off=c.too_fast_off_share,
@@ -318,6 +326,7 @@ class CalfRollAnalyser(Analyser):
         self._prev_fast = False
         self._judged: list[_Pass] = []  # this set's passes judged for speed
         self._limit_at: dict[int, float] = {}  # id(pass) -> the too-fast limit it was judged by
+        self._short_at: dict[int, float] = {}  # id(pass) -> the short-stroke limit it was judged by
         self._max_swing: float | None = None
         self._last_moving_t: float | None = None
         self._last_rolling_t: float | None = None
@@ -555,6 +564,17 @@ class CalfRollAnalyser(Analyser):
             limit = min(limit, c.too_fast_rel * float(np.median(own)))
         return max(limit, c.too_fast_floor_calf_per_s)
 
+    def _short_limit(self) -> float:
+        """The short-pass length for this person now: the absolute share, or short_stroke_rel
+        times their own passes in this set (the median of their earlier judged passes that
+        were not short), whichever is longer."""
+        c = self.cfg
+        own = [p.length for p in self._judged if p.length >= self._short_at.get(id(p), 0.0)]
+        limit = c.short_stroke_share
+        if len(own) >= 2:
+            limit = max(limit, c.short_stroke_rel * float(np.median(own)))
+        return limit
+
     def _sped_up_at(self, p: _Pass, limit: float, since: float) -> float:
         """When the leg first went faster than a pass at the limit ever does (its peak is
         pi/2 times its mean for a smooth back-and-forth), from `since` (the pass before a
@@ -598,7 +618,7 @@ class CalfRollAnalyser(Analyser):
         self._hips_read = np.zeros(2)
         self._speed_hist = []
         self._prev_fast = False
-        self._judged, self._limit_at = [], {}
+        self._judged, self._limit_at, self._short_at = [], {}, {}
         self._max_swing = None
         for d in self._fault_detectors():
             d.side = self.side
@@ -667,7 +687,9 @@ class CalfRollAnalyser(Analyser):
             first = k == 1
             last = final and k == len(pts) - 1
             if not (first or last):
-                out += self.short.update(t0, p.length)
+                short_limit = self._short_limit()
+                self._short_at[id(p)] = short_limit
+                out += self.short.update(t0, p.length / short_limit)
                 limit = self._fast_limit()
                 self._limit_at[id(p)] = limit
                 fast = p.speed >= limit
