@@ -102,6 +102,11 @@ class CalfRollConfig(DrillConfig):
              "scale error cancels. A steady roller's passes vary by ~1.4x.", 1)
     too_fast_floor_calf_per_s: float = threshold(
         0.45, "...but never slower than this (~20 cm/s): doubling a very slow pace is still slow.", 1)
+    too_fast_onset_rel: float = threshold(
+        1.15, "A too-fast run is dated from when the leg first went this much faster than the "
+              "person's own peak speed earlier in the set: a steady roller's fastest moments "
+              "stay within 2-9 % of that peak (rendered clips), so this is the first clear "
+              "speed-up. Only dates a run already judged too fast.", 1)
     too_fast_off_share: float = threshold(
         0.8, "The too-fast cue clears once passes are below this share of the limit (hysteresis).", -1)
     foot_turn_calf: float = threshold(
@@ -576,12 +581,21 @@ class CalfRollAnalyser(Analyser):
         return limit
 
     def _sped_up_at(self, p: _Pass, limit: float, since: float) -> float:
-        """When the leg first went faster than a pass at the limit ever does (its peak is
-        pi/2 times its mean for a smooth back-and-forth), from `since` (the pass before a
-        fast run: the person may have sped up part-way through it)."""
+        """When the leg first went clearly faster than this person's own rolling, from
+        `since` (the pass before a fast run: the person may have sped up part-way through
+        it). Their own peak speed (the 95th percentile of the speed before `since`, same
+        body, camera and smoothing) times too_fast_onset_rel is the mark; without enough of
+        it, the peak of a pass at the limit (pi/2 times its mean for a smooth back-and-
+        forth). The speed reading lags the hips by half its windows, taken off."""
+        own = np.array([v for t, v in self._speed_hist if t < since])
+        if len(own) >= 60:  # ~2 s of rolling at 30 fps
+            mark = self.cfg.too_fast_onset_rel * float(np.percentile(own, 95))
+        else:
+            mark = limit * math.pi / 2
+        lag = (self._s_raw.span_s + self._s_hist.span_s) / 2
         for t, v in self._speed_hist:
-            if since <= t <= p.t1 and v >= limit * math.pi / 2:
-                return max(since, t - 0.2)  # the speed window lags by ~0.2 s
+            if since <= t <= p.t1 and v >= mark:
+                return max(since, t - lag)
         return p.t0
 
     def _rest_position(self, t: float) -> float:
