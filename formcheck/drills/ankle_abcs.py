@@ -34,7 +34,7 @@ What is measured, and why this way:
 - leg stillness (`leg_moving`): how much ground the hip and ankle of the working leg cover
   over about a second, in leg-scale units (the knee is left out: seen from the front the
   model's knee wanders as the foot moves under it), as a multiple of the leg's own
-  resting scatter (its median over the set: how still the model reads a still leg
+  resting scatter (its median while tracing in the set: how still the model reads a still leg
   depends on camera, view and person), taken as its median over two swings and held
   for longer than that (the model's points jump about for a second at a time as the
   foot turns, while a sway keeps the movement up swing after swing). Lowering or lifting the
@@ -220,7 +220,7 @@ class AnkleAbcsConfig(DrillConfig):
     leg_moving_ratio: float = threshold(
         1.7, "The leg is moving when the ground its hip or ankle covers within leg_window_s, "
              "taken as the median over leg_sustain_s, is this many times its own resting "
-             "scatter (the median over the set so far): how much the model's points wander "
+             "scatter (the median over the set's tracing so far): how much the model's points wander "
              "on a still leg depends on the camera, the view and the person (on rendered "
              "clean clips 0.03-0.13 leg-scale units), so a fixed level either misses sways "
              "in a steady view or cues the jitter of a noisy one.", 1)
@@ -468,11 +468,16 @@ class AnkleAbcsAnalyser(Analyser):
 
     def _relative_movement(self, t: float, move: float) -> float:
         """Leg movement as a multiple of the leg's own resting scatter: the median movement
-        while the foot has been up in this set (a sway is a minority of the time), kept
-        within [leg_rest_floor, leg_rest_ceiling]."""
+        while the foot has been tracing in this set (a sway is a minority of the time),
+        kept within [leg_rest_floor, leg_rest_ceiling]. Only while tracing: the model's
+        ankle point follows the turning foot part of the way, so a still leg reads more
+        movement while the foot writes than while it is held still (rendered, filmed low
+        and 45 deg round: 0.06-0.17 leg-scale units over a letter, 0.03-0.06 over a 5 s
+        hold), and a set with a long hold learnt the hold's stillness as the norm and
+        cued the next letter's (held-out foot-down clip: a 2.3x false leg_moving)."""
         if not math.isfinite(move):
             return NAN
-        if self.sets.current is not None:
+        if self.sets.current is not None and self._moving:
             self._rest_scatter.add(t, move)
         base = float(self._rest_scatter.median()[0]) if len(self._rest_scatter) >= 30 else NAN
         base = self.cfg.leg_rest_ceiling if not math.isfinite(base) else base
