@@ -537,20 +537,18 @@ class CalfRollAnalyser(Analyser):
         return swing / band
 
     def _still_since(self, t: float) -> float:
-        """Where the still run began: after the last moment the foot was a full band away
-        from where it has rested over the last no_rotation_s (still turning), the first
-        moment it came within half the band of that rest. Looking forward from the last
-        turning moment, not back from now, keeps the still foot's own wobble (up to ~0.03
-        calf lengths with the strokes, most of half the band) from cutting the run short."""
+        """Where the still run began: the last moment the foot's reading was still a full
+        band away from where it has rested over the last no_rotation_s. The reading is a
+        1.5 s trailing median, so it lags the foot by ~0.75 s: by then the foot itself was
+        coming to rest (turns that stopped at 8.5-9.1 s read 8.4-8.7, suite and held-out
+        clips, where the moment the reading settled within half the band read 8.8-9.3).
+        A full band, not part of it, so the still foot's own wobble with the strokes (up
+        to ~0.03 calf lengths) never counts as turning."""
         ts = np.array([p[0] for p in self._rot_hist])
         a = np.stack([p[1] for p in self._rot_hist])[:, 0]
         off = np.abs(a - float(np.median(a[ts >= t - self.cfg.no_rotation_s])))
-        band = self._turn_band()
-        far = np.nonzero(off >= band)[0]
-        if not len(far):
-            return float(ts[0])
-        near = np.nonzero(off[far[-1]:] < band / 2)[0]
-        return float(ts[far[-1] + near[0]]) if len(near) else t
+        far = np.nonzero(off >= self._turn_band())[0]
+        return float(ts[far[-1]]) if len(far) else float(ts[0])
 
     def _hips_down_value(self, height: float) -> float:
         """How far the hips are above sinking (negative: sunk). Down needs both: sunk
