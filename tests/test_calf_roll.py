@@ -293,3 +293,49 @@ def test_sample_video_through_the_real_model():
     assert len(sets) == 1 and sets[0]["side"] == "left" and sets[0]["reps"] == 2
     assert faults(an) == []
     assert math.isfinite(sets[0]["stroke_length_share"])
+
+
+def _knees_read_short(frames: list[PoseFrame], factor: float, wobble: float, period_s: float = 12.0) -> list[PoseFrame]:
+    """The frames as the model reads a seated body: each knee drawn toward the hips by
+    `factor` (the thigh, the length scale, reads short, so strokes read long), and that
+    length wobbling by +-`wobble` over `period_s` (it does as the leg turns in and out)."""
+    out = []
+    for f in frames:
+        im = f.image.copy()
+        hip = (im[23, :2] + im[24, :2]) / 2
+        k = factor * (1 + wobble * math.sin(2 * math.pi * f.t_s / period_s))
+        for i in (25, 26):
+            im[i, :2] = hip + k * (im[i, :2] - hip)
+        out.append(dataclasses.replace(f, image=im))
+    return out
+
+
+def test_short_strokes_found_when_the_length_scale_reads_short_and_wobbles():
+    """Held-out bodies: the model's thigh read 0.6-0.75 of the calf (passes 1.3-1.65x long)
+    and wandered ~7 % as the leg turned. Strokes are measured from a point on the body's
+    path (not the image corner, 4-5 calf lengths away, where 7 % is a short stroke's
+    length) and judged against the person's own passes too."""
+    side, seed = "left", 1
+    start = stroke_start_after(side, seed, 8.0)
+    fault = Fault("short_stroke", round(start, 3), round(start + 9.0, 3))
+    clip = landmark_clip(spec(side, seed, [fault]), noise_px=NOISE_PX)
+    an = run(_knees_read_short(clip.frames, 0.7, 0.07))
+    (truth,) = clip.events_of("fault")
+    got = faults(an)
+    assert [e.code for e in got] == ["short_stroke"] and matches(got[0], truth), got
+    assert sum(1 for e in an.events if e.kind == "count") == clip.sets[0]["reps"]
+    clean = run(_knees_read_short(landmark_clip(spec(side, seed), noise_px=NOISE_PX).frames, 0.7, 0.07))
+    assert faults(clean) == []
+
+
+@pytest.mark.parametrize("offset_s", [1.0, 2.0])
+def test_a_speed_up_part_way_through_a_pass_is_dated_where_it_began(offset_s):
+    """A person may speed up in the middle of a pass: the cue is dated where the leg first
+    went clearly faster than their own rolling, not at the next turn."""
+    side, seed = "left", 0
+    start = round(stroke_start_after(side, seed, 8.0) + offset_s, 3)
+    clip = landmark_clip(spec(side, seed, [Fault("too_fast", start, start + 9.0)]), noise_px=NOISE_PX)
+    an = run(clip.frames)
+    (truth,) = clip.events_of("fault")
+    got = faults(an)
+    assert [e.code for e in got] == ["too_fast"] and matches(got[0], truth), (got, truth)

@@ -14,13 +14,18 @@ own travel along the shank axis *is* the contact point's travel along the calf:
   hidden by it and jump) projected on the leg's axis (hips to the rolled knee: the leg
   lies straight), in calf lengths. The calf length is taken as the thigh's (equal in
   adults), which the model measures far more steadily than the shank, so the signal is
-  independent of camera distance, camera angle and of where the person sits;
+  independent of camera distance, camera angle and of where the person sits. Positions
+  are taken from a point on the body's own path (where the hips were first seen), since
+  that scale wanders a few per cent as the leg turns;
 - strokes: turning points of that signal confirmed with hysteresis (it must come back by
   `stroke_hysteresis_calf` before a turn counts, so model jitter never counts a stroke).
   A *pass* runs from one turning point to the next (one way along the calf); a *stroke*
   is one there-and-back cycle (two passes), counted when it completes;
 - stroke length: a pass's travel as a share of calf length (the roller should cover most
-  of the calf: short passes roll one spot); tempo in strokes per minute;
+  of the calf: short passes roll one spot); `short_stroke` when shorter than an absolute
+  share or than a share of the person's own passes in this set (the model's length scale
+  reads passes up to ~1.65x long, which cancels against their own; the event's value is
+  the shortest pass as a share of that limit); tempo in strokes per minute;
 - speed: a pass's travel over its duration, in calf lengths per second; `too_fast` when
   faster than an absolute limit or than twice the person's own pace in this set (the
   model's length scale errs by up to ~1.4x, which cancels against their own passes; the
