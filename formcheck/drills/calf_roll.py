@@ -316,7 +316,7 @@ class CalfRollAnalyser(Analyser):
                                  min_on_s=0.0, min_off_s=c.turn_again_s, max_gap_s=c.set_rest_s)
         # The hips dropping fast is when the model most often loses the body for a moment
         # (about a second on rendered clips): that gap does not end the spell.
-        self.hips = FaultDetector("hips_down", on=0.0, off=c.hips_up_margin_calf,
+        self.hips = _Backdated("hips_down", on=0.0, off=c.hips_up_margin_calf,
                                   below=True, min_on_s=c.hips_down_min_s, min_off_s=c.min_off_s,
                                   max_gap_s=c.rolling_grace_s + 0.5)
         self.side: str | None = side
@@ -349,6 +349,7 @@ class CalfRollAnalyser(Analyser):
         self._set_passes: list[_Pass] = []
         self._set_rot: list[float] = []
         self._set_clear: list[float] = []
+        self._height_hist: list[tuple[float, float]] = []  # (t, unsmoothed hips' height) this set
         self._hips_read = np.zeros(2)  # (frames the hips' height was read, frames) rolling, this set
         self._vals: dict[str, float] = {}
 
@@ -502,7 +503,8 @@ class CalfRollAnalyser(Analyser):
         rise = (max(ankles_y) - float(knee[1])) / calf_med if ankles_y and calf_med > 0 else NAN
         return {"stroke_position_calf": s_med, "roll_speed_calf_per_s": speed,
                 "foot_shape": rot, "hip_height_calf": clear_med, "leg_tilt_deg": tilt,
-                "knee_rise_calf": rise, "hips_read": float(math.isfinite(height))}
+                "knee_rise_calf": rise, "hips_read": float(math.isfinite(height)),
+                "hip_height_raw_calf": height}
 
     # ------------------------------------------------------------------ drill logic
 
@@ -563,6 +565,17 @@ class CalfRollAnalyser(Analyser):
             return NAN
         level = float(np.percentile(self._set_clear, 80))
         return max(height - (level - self.cfg.hips_sink_calf), height - self.cfg.hips_down_calf)
+
+    def _sank_since(self, t_sunk: float) -> float:
+        """When the hips began to sink: the last moment, in the 2 s before the smoothed
+        height crossed the line at t_sunk, that the unsmoothed height was still within
+        hips_up_margin_calf of the set's lifted level. The crossing itself comes part-way
+        down the drop and behind the 0.5 s median: 0.4-0.5 s after the hips left."""
+        if not self._set_clear:
+            return t_sunk
+        up = float(np.percentile(self._set_clear, 80)) - self.cfg.hips_up_margin_calf
+        last = [tt for tt, h in self._height_hist if t_sunk - 2.0 <= tt <= t_sunk and h >= up]
+        return last[-1] if last else t_sunk
 
     def _fast_limit(self) -> float:
         """The too-fast pass speed for this person now: the absolute limit, or too_fast_rel
@@ -635,6 +648,7 @@ class CalfRollAnalyser(Analyser):
             if onset <= tt < t:
                 self.turns.update(float(tt), float(v))
         self._set_passes, self._set_rot, self._set_clear, self._rot_hist = [], [], [], []
+        self._height_hist = []
         self._hips_read = np.zeros(2)
         self._speed_hist = []
         self._prev_fast = False
@@ -788,7 +802,11 @@ class CalfRollAnalyser(Analyser):
             # the person sits down to rest, which is no fault.
             moving = self._last_moving_t is not None and t - self._last_moving_t <= 0.5
             stroking = bool(self.turns.points) and t - self.turns.points[-1][0] <= 5.0
+            if math.isfinite(m["hip_height_raw_calf"]):
+                self._height_hist.append((t, m["hip_height_raw_calf"]))
             self._pending_hips += self.hips.update(t, clear if moving and stroking else NAN)
+            if self.hips.active and self.hips.onset_hint is None and self.hips.onset_t is not None:
+                self.hips.onset_hint = self._sank_since(self.hips.onset_t)
         else:
             self._pending_hips += self.hips.update(t, NAN)
         return out
