@@ -1,6 +1,6 @@
 """Heel contact (formcheck/drills/heel_lift.py) on hand-built poses with known geometry:
 a lift reads its size, a flat foot reads nothing, the pose model's habit of raising the
-heel the weight rocks off is learnt (and nothing is read further sideways than learnt),
+heel the weight rocks off is learnt (and nothing is judged further sideways than learnt),
 a new posture or newly placed feet start the learning again, a heel the model reads
 poorly must lift further, and a lift event starts where the rise began."""
 
@@ -140,6 +140,38 @@ def test_a_lift_on_a_first_rock_further_than_learnt_still_reads():
     trace = _run(HeelContact(), 10.0, shift=shift, artefact=0.08,
                  lift=lambda t: {"left": 0.12 if t >= 8.0 else 0.0})
     assert np.nanmedian(_between(trace, 8.5, 9.5, "left")) > 0.05  # over the cue (HeelLiftConfig)
+
+
+def _cue_run(shift, artefact: float, lift, t_end: float) -> list:
+    """heel_lift events from a meter and its cues fed together, as the deep squat does
+    (a heel is judged only with the hips where its flat-foot model holds)."""
+    rng = np.random.default_rng(3)
+    meter, cues = HeelContact(), HeelCues(on=0.05, off=0.03, min_on_s=0.5, min_off_s=0.4)
+    meter.start(0.0)
+    out = []
+    for i in range(int(t_end * FPS)):
+        t = i / FPS
+        lifts = meter.update(t, _frame(t, rng=rng, shift=shift(t), artefact=artefact, lift=lift(t)), SCALE,
+                             0.0, SIDES, True)
+        out += cues.update(t, lifts, meter.rise_start, {"left": 25.0, "right": 25.0}, meter.scatter,
+                           judged=meter.in_range)
+    return out + cues.finish(t_end, {"left": 25.0, "right": 25.0})
+
+
+def _small_rocks_then_a_first_big_one(t: float) -> float:
+    """Rocks of 0.04 of the ankles' distance, a first one to 0.13 at 8-9 s, then small again."""
+    return 0.13 if 8.0 <= t < 9.0 else 0.04 * math.sin(2 * math.pi * t / 3.0)
+
+
+def test_a_first_rock_further_than_learnt_is_not_judged_and_a_lift_after_it_is():
+    # A body the model reads steeply: a flat heel the hips move fully off reads 0.3 of a
+    # foot up (0.26 at this first big rock, 0.21 over the allowance): no lift called.
+    flat = _cue_run(_small_rocks_then_a_first_big_one, 0.3, lambda t: {}, 14.0)
+    assert flat == []
+    # A 3 cm lift (0.12) from 10 s, with the hips back where the fit holds: called from its rise.
+    (ev,) = _cue_run(_small_rocks_then_a_first_big_one, 0.3,
+                     lambda t: {"right": 0.12} if 10.0 <= t < 13.0 else {}, 14.0)
+    assert ev.side == "right" and ev.t_s == pytest.approx(10.0, abs=0.3)
 
 
 def test_a_new_posture_is_learnt_before_it_is_judged():

@@ -449,7 +449,7 @@ class DeepSquatAnalyser(Analyser):
             for s in SIDES:
                 vals[f"heel_lift_cm_{s}"] = self.heel.lift_cm(s)
         heel_evs = self.heels.update(t, lifts, self.heel.rise_start, self.heel.foot_cm, self.heel.scatter,
-                                     learnt=self.heel.in_range)
+                                     judged=self.heel.in_range)
         out += heel_evs
 
         # Depth: the timer's gate follows it at once; the cue waits until the hips settle,

@@ -20,15 +20,17 @@ The flat-foot height is not one number. The pose model shifts foot landmarks wit
 body's posture: between standing and a deep squat by 5-25 % of foot length on real
 clips, and from the front, when a squatting person rocks sideways (which the drill
 encourages), it raises the heel of the foot the weight moves off by up to ~8 % of foot
-length with the heel flat. So the baseline is a small robust model fitted to the hold's
-own history: per foot a flat-foot height and (facing the camera) how much that heel reads
-higher as the hips move away from it or over it. It is fitted only to samples at least
-`lag_s` old, so a lift in progress is compared with the past, never with itself; samples
-that read as lifted stay out of it; and where the hips go further sideways than anything
-seen so far in the hold the fit is held at its edge and the heel may read higher by up to
-the steepest artefact seen (`unlearnt_slope` x the excess) before a rise counts (the first
-rock to a side is learnt, and judged only for what it cannot explain; both feet learn from
-it, see _refit). The drill's posture number (the hips' level
+length with the heel flat (on held-out bodies and cameras up to ~11 %). So the baseline
+is a small robust model fitted to the hold's own history: per foot a flat-foot height and
+(facing the camera) how much that heel reads higher as the hips move away from it or over
+it. It is fitted only to samples at least `lag_s` old, so a lift in progress is compared
+with the past, never with itself; samples that read as lifted with the weight centred or
+on the foot stay out of it; where the hips go further sideways than anything seen so far
+in the hold the fit is held at its edge (the reading shown carries an allowance,
+`unlearnt_slope` x the excess) and the heel is not judged: the first rock to a side is
+learnt, and judged once the hips are back where the fit holds (both feet learn from it,
+see _refit). A lift that begins just as the hips first move off that foot is judged only
+once they are back over ground the fit covers. The drill's posture number (the hips' level
 in a squat, the shank's tilt in the soleus stretch) selects the history of the same
 posture: a baseline is valid only for the posture it was learnt in. Feet that are placed
 anew mid-hold start the learning again.
@@ -264,6 +266,9 @@ class HeelContact:
     # of foot length (~4 mm; flat heels' smoothed scatter is 0.002-0.015 on rendered
     # clips), looking back at most rise_back_s.
     rise_floor: float = 0.015
+    # The hips this far (share of the ankles' distance) beyond their own centre, away from
+    # a foot, have moved the weight off it (about the model's sideways jitter of the hips).
+    weight_off_margin: float = 0.02
     rise_back_s: float = 1.5
     suspect_above: float = 0.04
     refit_s: float = 0.25
@@ -290,6 +295,7 @@ class HeelContact:
     _last_raw: dict[Side, float] = field(default_factory=dict, init=False)
     _prev_lift: dict[Side, float] = field(default_factory=dict, init=False)
     _in_range: dict[Side, bool] = field(default_factory=dict, init=False)
+    _weight_off: dict[Side, bool] = field(default_factory=dict, init=False)
     _raws: dict[Side, deque[tuple[float, float]]] = field(default_factory=dict, init=False)
     _fit: _Fit | None = field(default=None, init=False)
     _fit_t: float = field(default=-math.inf, init=False)
@@ -321,7 +327,7 @@ class HeelContact:
         self._cm = {s: [] for s in SIDES}
         self._last_raw = {}
         self._prev_lift = {}
-        self._in_range = {}
+        self._in_range, self._weight_off = {}, {}
         self._raws = {s: deque() for s in SIDES}
         self.lift = {s: float("nan") for s in SIDES}
         self.rise_start = {s: None for s in SIDES}
@@ -336,8 +342,13 @@ class HeelContact:
     @property
     def in_range(self) -> dict[Side, bool]:
         """Per heel, whether its last reading had the hips within the range of sideways
-        shifts its flat-foot model has learnt (always, without the rocking fit)."""
+        shifts its flat-foot model has learnt (always, without the rocking fit). Only
+        there is a reading judged (HeelCues): beyond, on a first rock further sideways
+        than any yet, the pose model's artefact can outgrow any allowance (held-out
+        renders: a flat heel read 0.11 of foot length, a 2.4 cm "lift", for a second),
+        and it is gone when the hips come back; a lifted heel is judged then."""
         return dict(self._in_range)
+
 
     def _suspect_level(self, side: Side) -> float:
         sc = self._fit.scatter.get(side, 0.0) if self._fit is not None else 0.0
@@ -400,10 +411,15 @@ class HeelContact:
                 # is not learnt as the flat foot.
                 # (Judged on the smoothed reading: a single frame's jitter neither keeps a
                 # flat sample out nor lets a lifted one in.)
-                # Not so beyond the learnt range of hip shifts, where the reading carries an
-                # allowance for the unlearnt rocking artefact: there the foot must be learnt.
+                # Not so beyond the learnt range of hip shifts (there the foot must be
+                # learnt), nor with the weight moved off the foot: a heel that reads up only
+                # then is the pose model's rocking artefact, and left out it would never be
+                # learnt (on held-out bodies its slope reached ~2 foot lengths per unit of
+                # shift, the suite's four actors 0.8); a lifted heel still reads up with the
+                # weight centred or on it, where it stays out of the baseline.
                 lifted = self._prev_lift.get(s, 0.0) > self._suspect_level(s)
-                usable = 0.0 if lifted and self._in_range.get(s, True) else 1.0
+                kept_out = lifted and self._in_range.get(s, True) and not self._weight_off.get(s, False)
+                usable = 0.0 if kept_out else 1.0
                 self._hist.append((t, posture, side_idx[s], h, away, usable))
         while self._hist and t - self._hist[0][0] > self.history_s:
             self._hist.pop(0)
@@ -427,6 +443,7 @@ class HeelContact:
             resid = v[:, 0] - fit.predict_bounded(s, away, self.cover_margin, self.unlearnt_slope)
             lo, hi = fit.range(s)
             self._in_range[s] = bool(lo - self.cover_margin <= away[-1] <= hi + self.cover_margin)
+            self._weight_off[s] = bool(away[-1] - fit.centre > self.weight_off_margin)
             raw = float(resid[-1])
             self._last_raw[s] = raw
             t_raw = float(self._recent[s].times[-1])
@@ -623,26 +640,30 @@ class HeelCues:
 
     def update(self, t: float, lift: dict[Side, float], rise_start: dict[Side, float | None],
                foot_cm: dict[Side, float], scatter: dict[Side, float] | None = None,
-               learnt: dict[Side, bool] | None = None) -> list[Event]:
+               judged: dict[Side, bool] | None = None) -> list[Event]:
         """Feed the meter's readings. `scatter`: how far each heel's reading wanders with the
         foot flat (HeelContact.scatter); the thresholds rise to noise_on / noise_off times
         it where that is above them, so a heel is judged only as finely as its own reading
         allows (a camera or body the pose model reads poorly asks for a bigger lift).
-        `learnt`: per heel, whether it is read where its rocking artefact has been learnt
-        (HeelContact.in_range); the held-lift level is used only there: beyond, the reading
-        carries an allowance that a slow first rock can outlast."""
+        `judged`: per heel, whether its reading can be judged now (HeelContact.in_range):
+        where not, it is no reading, and a run pending from before is dropped."""
         out: list[Event] = []
         for s in SIDES:
             v = lift.get(s, float("nan"))
-            val = v if math.isfinite(v) else None
+            judged_now = (judged or {}).get(s, True)
+            # Not judged now (the hips beyond the shifts learnt): a run pending from
+            # before is dropped, that time is no time seen up.
+            val = v if math.isfinite(v) and judged_now else None
+            if not judged_now:
+                self.cue[s].reset()
+                self.gate[s].reset()
             sc = (scatter or {}).get(s, 0.0)
             on, off = max(self.on, self.noise_on * sc), max(self.off, self.noise_off * sc)
             for det, onsets in ((self.gate[s], self._gate_onset), (self.cue[s], self._onset)):
                 if not det.active:  # a heel that is up keeps the levels it was judged by
                     det.on, det.off = on, off
                     if isinstance(det, HeldLiftDetector) and math.isfinite(self.held_on):
-                        det.held_on = max(self.held_on, self.noise_held * sc) \
-                            if (learnt or {}).get(s, True) else math.inf
+                        det.held_on = max(self.held_on, self.noise_held * sc)
                 was = det.active
                 evs = det.update(t, val)
                 if det.active and not was:
