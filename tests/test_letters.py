@@ -245,6 +245,25 @@ def test_decoder_lets_a_letter_be_missing():
     assert _decoded(AlphabetDecoder(_params()).decode(t, xy, 40.0, final=True)) == "ABDEFG"
 
 
+def test_a_held_foot_costs_as_no_letter_only_the_moments_it_moved():
+    """Held still for 4 s the model's foot tip wanders, over the piece's moving level at
+    moments from its start to its end (rendered: a third of a letter height over a 5 s
+    hold). As no letter the piece costs the seconds the foot was not still, not the span
+    between its first and last movement: priced as 4 s of movement a hold was cheaper
+    read as a letter, and every letter after it shifted by one."""
+    fps, h = 30.0, 40.0
+    t = np.arange(int(5.0 * fps)) / fps
+    xy = np.full((len(t), 2), 200.0)
+    for t0 in (0.4, 4.4):  # two brief twitches of the reading, 0.3 letter heights
+        m = (t >= t0) & (t < t0 + 0.3)
+        xy[m, 0] += 0.3 * h * np.sin(np.pi * (t[m] - t0) / 0.3)
+    dec = AlphabetDecoder(_params())
+    sm, v = dec._speed(t, xy, h)
+    seg = dec._segment(0, len(t) - 1, t, sm, v, 0.5)
+    assert seg.moving_s > 3.5  # the span: first to last moment over the moving level
+    assert seg.still_free_s < 1.2, seg.still_free_s
+
+
 def test_decoder_keeps_a_crawling_i_seen_from_the_front():
     """From the front the foot's up-down runs along the line of sight: the image shows a
     fifth of it, so an I (one vertical stroke) crawls across the image while the other

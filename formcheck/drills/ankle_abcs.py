@@ -162,7 +162,11 @@ class AnkleAbcsConfig(DrillConfig):
     junk_rate: float = threshold(
         1.0, "Cost per second of movement that is no letter (the foot finding the first "
              "letter's start, lowering): a whole letter read as no letter costs more than "
-             "the letter with a poor shape.")
+             "the letter with a poor shape. Only the seconds the foot tip is not still "
+             "(still_share) count: the model's foot tip wanders while the foot is held still "
+             "(rendered, low 45 deg round: by a third of a letter height over a 5 s hold, over "
+             "the piece's moving level at moments from start to end), and a hold priced as "
+             "4 s of movement was cheaper read as a letter.")
     skip_cost: float = threshold(
         1.5, "Cost of a letter of the alphabet that is not in the trace at all (skipped by "
              "the person, or lost): dearer than a poorly matching letter.")

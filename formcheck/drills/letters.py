@@ -312,7 +312,7 @@ class DecodeParams:
     start_stop_units: float  # extra template path a letter's start and stop take, in time
     dur_tol: float  # a letter's duration within this factor of the expected costs nothing
     dur_weight: float  # cost per unit of log duration ratio beyond dur_tol
-    junk_rate: float  # cost per second of movement explained as no letter (a move, a lift)
+    junk_rate: float  # cost per second of movement (not still) explained as no letter (a move, a lift)
     skip_cost: float  # cost of a letter of the alphabet that is not in the trace
     max_letter_share: float  # the longest letter segment tried, in expected durations of the longest letter
     shape_weight: float  # weight of the shape match (how much better than the median letter) in a letter's cost
@@ -338,6 +338,7 @@ class _Segment:
     i0: int  # first index of the trimmed (moving) part
     i1: int  # last index of the trimmed part
     moving_s: float
+    still_free_s: float  # time within it the foot tip was not still (a move's cost as no letter)
     costs: np.ndarray  # (26,) shape cost per letter
     rel: np.ndarray  # (26,) shape cost less the median over letters (the trace's own noise level)
 
@@ -444,12 +445,14 @@ class AlphabetDecoder:
         moving = np.nonzero(v[a:b + 1] > self.p.active_share * v_typ)[0]
         if len(moving) < 3:
             inf = np.full(len(ALPHABET), np.inf)
-            seg = _Segment(a, b, 0.0, inf, inf)
+            seg = _Segment(a, b, 0.0, 0.0, inf, inf)
         else:
             i0, i1 = a + int(moving[0]), a + int(moving[-1])
             costs = self._shape_costs(sm[i0:i1 + 1])
             rel = costs - float(np.median(costs)) if np.isfinite(costs).all() else costs
-            seg = _Segment(i0, i1, float(t[i1] - t[i0]), costs, rel)
+            dt = np.diff(t[i0:i1 + 1])
+            not_still = float(dt[v[i0:i1] >= self.p.still_share * v_typ].sum())
+            seg = _Segment(i0, i1, float(t[i1] - t[i0]), not_still, costs, rel)
         self._cache[key] = seg
         return seg
 
@@ -540,7 +543,7 @@ class AlphabetDecoder:
                     continue
                 seg = self._segment(int(cuts[a]), int(cuts[b]), t, sm, v, v_typ)
                 # no letter: a move or the lift
-                junk = D[a] + p.junk_rate * seg.moving_s
+                junk = D[a] + p.junk_rate * seg.still_free_s
                 better = junk < D[b]
                 for n in np.nonzero(better)[0]:
                     D[b, n] = junk[n]
