@@ -174,6 +174,16 @@ def test_a_first_rock_further_than_learnt_is_not_judged_and_a_lift_after_it_is()
     assert ev.side == "right" and ev.t_s == pytest.approx(10.0, abs=0.3)
 
 
+def test_a_rock_a_little_further_than_before_carries_the_learnt_artefact_on():
+    # Rocks of 0.04 of the ankles' distance teach a steep artefact (0.45 of a foot at a
+    # full 0.15 rock); a rock to 0.068, inside the margin beyond them, reads 0.2 there
+    # (held at the range's edge the fit would leave 0.08 of it: a lift).
+    def shift(t: float) -> float:
+        return 0.068 if 10.0 <= t < 11.5 else 0.04 * math.sin(2 * math.pi * t / 3.0)
+
+    assert _cue_run(shift, 0.45, lambda t: {}, 13.0) == []
+
+
 def test_a_new_posture_is_learnt_before_it_is_judged():
     # The model reads the flat heel 0.1 foot lengths higher in the second posture.
     meter = HeelContact(posture_band=0.08)

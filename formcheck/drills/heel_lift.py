@@ -231,14 +231,16 @@ class _Fit:
 
     def predict_bounded(self, side: Side, away: np.ndarray, margin: float,
                         unlearnt_slope: float) -> np.ndarray:
-        """The flat-foot height with the hips at `away`, trusted only over the range of hip
-        shifts the fit has seen (`margin` beyond it): further out the fit is held at its
-        edge and the heel may read up to `unlearnt_slope` x the excess higher (the rocking
-        artefact not yet learnt there), so only a rise beyond that counts."""
+        """The flat-foot height with the hips at `away`, trusted over the range of hip
+        shifts the fit has seen and `margin` beyond it (its own slopes carry on there: held
+        at the range's edge, a rock a little further than before read the model's artefact,
+        which goes on growing, as a lift). Further out the fit is held at the margin and the
+        heel may read up to `unlearnt_slope` x the excess higher (the rocking artefact not
+        yet learnt there)."""
         a = np.asarray(away, float)
         lo, hi = self.range(side)
         excess = np.maximum(np.maximum(lo - margin - a, a - hi - margin), 0.0)
-        inside = np.clip(a, lo, hi) if math.isfinite(lo) and math.isfinite(hi) else a
+        inside = np.clip(a, lo - margin, hi + margin) if math.isfinite(lo) and math.isfinite(hi) else a
         return np.asarray(self.predict(side, inside), float) + unlearnt_slope * excess
 
 
