@@ -15,6 +15,7 @@ from formcheck.pose.view import (
     TURNED_WIDTH_RATIO,
     body_width_ratio,
     feet_turn,
+    leg_lying,
     missing_parts,
     read_view,
     width_ratio,
@@ -130,6 +131,27 @@ def test_broad_body_standing_off_side_on_is_not_front(pose_builder, mirrored):
     assert reading.width_ratio == pytest.approx(TURNED_WIDTH_RATIO)
     # A body that already looks side-on stays side-on.
     assert read_view(_turned(pose_builder("front"), 0.2, 0.8 * 0.31)).view == "side"
+
+
+def _seated(pose: PoseFrame, width_scale: float, leg_dx: float, leg_dy: float) -> PoseFrame:
+    """The front pose's widths narrowed to `width_scale`, with the right leg's knee and ankle
+    stretched out from its hip by (leg_dx, leg_dy) leg lengths (knee half way)."""
+    im = _turned(pose, width_scale, 0.0).image.copy()
+    hip = im[LM.RIGHT_HIP, :2]
+    for lm, share in ((LM.RIGHT_KNEE, 0.5), (LM.RIGHT_ANKLE, 1.0)):
+        im[lm, :2] = hip + 300.0 * share * np.array([leg_dx, leg_dy])
+    return dataclasses.replace(pose, image=im)
+
+
+def test_a_leg_stretched_out_along_the_floor_is_not_a_front_view(pose_builder):
+    # Seated side-on, shoulders propped wide on the hands (0.47 > 0.42 by widths alone),
+    # one leg stretched out across the image: not facing the camera.
+    seated = _seated(pose_builder("front"), 0.51, -0.95, 0.1)
+    assert body_width_ratio(seated) > 0.42 and leg_lying(seated)
+    assert read_view(seated).view == "oblique"
+    # A leg reaching out to the side while standing goes down as well as out: no change.
+    reach = _seated(pose_builder("front"), 1.0, -0.7, 0.7)
+    assert not leg_lying(reach) and read_view(reach).view == "front"
 
 
 def test_toes_turned_out_keep_a_front_view(pose_builder):

@@ -21,6 +21,15 @@ of turn on (the model's foot points sit inside the foot's ends, and side-on the 
 is partly hidden), so they can rule out a front view but cannot tell oblique from
 side-on; that stays with the widths. The head is no witness: people turn it to look at
 the screen by the camera, whichever way their body faces.
+
+Seated on the floor (calf foam-rolling) the feet point up and the shoulders, propped on
+the hands, can read as wide as a body facing the camera (a broad rendered body side-on
+read 0.43-0.47 resting between sets, truly 0.09). A leg stretched out along the floor
+tells the view there: seen lying across the image at its length, it cannot point at the
+camera, so the body is not facing it (`leg_lying`); the ratio is then pulled into the
+oblique band like the feet's. Standing, a leg is never that flat (a star-balance reach to
+the side goes down and out from the hip: steeper), and facing the camera a leg stretched
+out on the floor points at it, foreshortened.
 """
 
 from __future__ import annotations
@@ -50,6 +59,12 @@ FEET_TURNED_FULL = 0.7
 # Where the feet pull the width ratio of a body they show turned: the middle of the oblique
 # band (between SIDE_MAX_WIDTH_RATIO and FRONT_MIN_WIDTH_RATIO above).
 TURNED_WIDTH_RATIO = 0.33
+# A leg lying along the image: its hip-to-ankle sideways extent at least this many torso
+# lengths (stretched out, about 1.6; rendered seated bodies 1.3-2.0 through the model),
+# within LEG_LYING_SLOPE of horizontal (image rise over run). Never met on any standing
+# drill's clips (rendered or real): their most sideways leg reads under 0.8 torso lengths.
+LEG_LYING_MIN = 1.2
+LEG_LYING_SLOPE = 0.5
 # Foot length (heel to toe tip) against the torso (shoulder to hip midpoints) and against
 # the leg (hip-knee-ankle) for adults: foot ~0.15 of stature, torso ~0.30, leg ~0.49.
 FOOT_PER_TORSO = 0.5
@@ -102,12 +117,29 @@ def feet_turn(frame: PoseFrame) -> float:
     return 0.5 * (ext[0] + ext[1])
 
 
+def leg_lying(frame: PoseFrame) -> bool:
+    """Does a leg lie stretched out across the image (hip to ankle at least LEG_LYING_MIN
+    torso lengths sideways, near horizontal)? Then the body does not face the camera."""
+    im = frame.image
+    torso = torso_length_px(im)
+    if not torso > 0:
+        return False
+    for hip, ankle in ((LM.LEFT_HIP, LM.LEFT_ANKLE), (LM.RIGHT_HIP, LM.RIGHT_ANKLE)):
+        dx, dy = np.abs(im[ankle, :2] - im[hip, :2])
+        if dx >= LEG_LYING_MIN * torso and dy <= LEG_LYING_SLOPE * dx:
+            return True
+    return False
+
+
 def width_ratio(frame: PoseFrame) -> float:
     """The view's ratio: the body's width ratio (body_width_ratio), pulled toward the
     oblique band (TURNED_WIDTH_RATIO) as far as the feet show the body turned past
-    FEET_TURNED_MIN, all the way at FEET_TURNED_FULL (see the module doc). The feet only ever
-    narrow it: a body that looks narrow is not made wider. Without both feet: the widths."""
+    FEET_TURNED_MIN, all the way at FEET_TURNED_FULL, and all the way with a leg lying
+    stretched out across the image (see the module doc). Both only ever narrow it: a body
+    that looks narrow is not made wider. Without both feet: the widths (and the legs)."""
     r = body_width_ratio(frame)
+    if np.isfinite(r) and leg_lying(frame):
+        return min(r, TURNED_WIDTH_RATIO)
     f = abs(feet_turn(frame))
     if not (np.isfinite(r) and np.isfinite(f)):
         return r
