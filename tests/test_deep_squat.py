@@ -361,3 +361,26 @@ def test_the_clock_stays_stopped_through_a_heel_lift_event_whose_reading_sags():
 
     assert gained(14.6, 16.8) == pytest.approx(0.0, abs=0.05)
     assert gained(17.6, 19.0) == pytest.approx(1.4, abs=0.15)
+
+
+def test_hips_swapped_by_the_model_for_moments_are_no_valgus():
+    # At the bottom of a squat the pose model now and then trades the left and right hips
+    # for a few frames (held-out renders: a broad body with the arms between the knees).
+    # Knee tracking takes its sides from the feet and the body's midline, which a swap does
+    # not move: no knee_valgus from it, and a knee that caves later is still seen.
+    from formcheck.pose.frame import PoseFrame
+
+    faults = [Fault("knee_valgus", 16.0, 18.0, 15.0, "left")]
+    clip = landmark_clip(_spec("front", "left", faults, hold_s=20.0), noise_px=NOISE_PX)
+    frames = []
+    for f in _with_knees_following_the_hips(clip.frames):
+        im = f.image.copy()
+        if any(t0 <= f.t_s < t0 + 0.4 for t0 in (7.5, 10.0, 12.3)):
+            im[[23, 24]] = im[[24, 23]]
+        frames.append(PoseFrame(f.t_s, im, f.world, f.visibility, f.width, f.height, f.index))
+    an = DeepSquatAnalyser()
+    for f in frames:
+        an.update(f)
+    an.finish()
+    valgus = [e for e in _faults(an.events) if e.code == "knee_valgus"]
+    assert [e.side for e in valgus] == ["left"] and abs(valgus[0].t_s - 16.0) <= 0.5
