@@ -45,7 +45,6 @@ from formcheck.drills.heel_lift import (
     HeelCues,
     HeelLiftConfig,
     ReferenceLeg,
-    huber_fit,
     leg_scale_px,
 )
 from formcheck.drills.hold_clock import GoodTimeLedger
@@ -180,53 +179,56 @@ class _Hold:
 
 @dataclass
 class KneeTrack:
-    """Where one knee sits sideways (over its ankle) for where the hips are, learnt through
-    the hold, and how far it is inside that now.
+    """Where one knee sits sideways (over its ankle) for where the body is over the feet,
+    learnt through the hold, and how far it is inside that now.
 
     A squatting person who rocks sideways (as the drill asks) moves the hips over one foot
     and off the other, and the knees go with them: how much depends on the stance and the
     body, and the pose model exaggerates it (on rendered narrow-stance squats the model's
     knee moved 1.3-2.2 times the hips' sideways shift toward the other foot, the true knee
     ~0.3 times, and hardly at all as the hips came over the same foot; with a wider stance it
-    moved the other way, outward). So each knee's place is modelled as a function of where
-    the body's midline is over the same foot (the middle of hips and shoulders, both relative
-    to the ankle, share of leg length: see _measure; a single hip is no good, the model swaps
-    left and right hips at moments), one slope for the midline going toward the other foot
-    and one for coming over this one, fitted robustly (Huber) to the hold's own samples at least
-    `lag_s` old (a caving knee is compared with the past, never with itself), samples that
-    read as caved in left out, the slopes held near zero by a prior worth `prior_s` of
-    samples until rocks teach it. A caving knee moves inward without the hips. With the hips
-    further sideways than anything learnt (`margin` beyond), the knee is allowed to have
-    followed them inward by up to `follow_max` times the excess (the most the pose model's
-    knee was seen to follow, above), so a first rock to a side is learnt, not judged as a
-    caving knee, while a knee that caves further than that still reads.
+    moved the other way, outward; on a broad body with the arms between the knees it snapped
+    ~15 % of leg length inward each time the hips came over its foot, the true knee not
+    moving). The relation is neither linear nor the same for two bodies, so each knee's place
+    is looked up, not fitted: the median of the knee's places in the `near_s` worth of the
+    hold's samples nearest to where the body's midline is now (the middle of hips and
+    shoulders relative to the same ankle, share of leg length: see _measure; a single hip is
+    no good, the model swaps left and right hips at moments). Only samples at least `lag_s`
+    old are used (a caving knee is compared with the past, never with itself), samples that
+    read as caved in left out. A caving knee moves inward without the midline. With the
+    midline further sideways than anything learnt (`margin` beyond), the knee is allowed to
+    have followed it inward by up to `follow_max` times the excess, so a first rock to a side
+    is learnt, not judged as a caving knee, while a knee that caves further than that still
+    reads.
     """
 
     lag_s: float = 1.0
     min_s: float = 1.0
     margin: float = 0.01
     suspect: float = 0.035
-    prior_s: float = 1.0
-    prior_shift: float = 0.03  # a typical rock's midline shift (share of leg length), for the prior's scale
     refit_s: float = 0.25
     # In midline units: the knees' fitted slopes against the midline on 30 clean and heel
     # clips (suite and held-out draws 1-3, through the model) reached 1.3-1.5, once 1.8; the
     # midline moves 1.2-2.3 times as far as the hips' middle (the shoulders sway further), so
     # 2.2 times the hips' shift is at most 2.2 / 1.22 = 1.8 times the midline's.
     follow_max: float = 1.8
+    # Seconds' worth of samples the knee's place is the median of: enough to outvote the
+    # model's 0.1-0.3 s glitches (a knee or hip misplaced for a few frames), while a rock's
+    # extreme, held ~1 s, still has that many samples of its own.
+    near_s: float = 0.5
 
     _rows: list[tuple[float, float, float, float]] = field(default_factory=list, init=False)
-    _fit: tuple[float, float, float, float, float, float] | None = field(default=None, init=False)
+    _fit: tuple[np.ndarray, np.ndarray, int] | None = field(default=None, init=False)
     _fit_t: float = field(default=-math.inf, init=False)
     _last: float = field(default=float("nan"), init=False)
     _in_range: bool = field(default=False, init=False)
 
     def update(self, t: float, knee: float, hip: float) -> float:
-        """Feed the knee's and hip's sideways places (+ medial, share of leg length); returns
-        the knee's inward shift beyond its learnt place (NaN while there is none)."""
-        # A sample that read as caved in stays out of the fit, so a caving knee is not learnt
-        # as where the knee sits; but not one judged beyond the learnt range of the hips,
-        # or the knee's following a first rock could never be learnt.
+        """Feed the knee's and the midline's sideways places (+ medial, share of leg length);
+        returns the knee's inward shift beyond its learnt place (NaN while there is none)."""
+        # A sample that read as caved in stays out of the learnt places, so a caving knee is
+        # not learnt as where the knee sits; but not one judged beyond the learnt range of
+        # the midline, or the knee's following a first rock could never be learnt.
         usable = 0.0 if self._last > self.suspect and self._in_range else 1.0
         self._rows.append((t, knee, hip, usable))
         if t - self._fit_t >= self.refit_s:
@@ -234,30 +236,25 @@ class KneeTrack:
         if self._fit is None:
             self._last = float("nan")
             return self._last
-        a, b_away, b_over, centre, lo, hi = self._fit
+        hips, knees, n = self._fit
+        lo, hi = float(hips.min()), float(hips.max())
         # Further sideways than anything learnt, the knee may have gone inward with the
-        # hips by up to follow_max times the excess: only what is beyond that is caving.
+        # midline by up to follow_max times the excess: only what is beyond that is caving.
         excess = max(lo - self.margin - hip, hip - hi - self.margin, 0.0)
         self._in_range = excess == 0.0
-        h = min(max(hip, lo), hi) - centre
-        self._last = knee - (a + b_away * max(h, 0.0) + b_over * max(-h, 0.0)) - self.follow_max * excess
+        h = min(max(hip, lo), hi)
+        near = np.argpartition(np.abs(hips - h), n)[:n] if len(hips) > n else slice(None)
+        self._last = knee - float(np.median(knees[near])) - self.follow_max * excess
         return self._last
 
-    def _refit(self, t: float) -> tuple[float, float, float, float, float, float] | None:
+    def _refit(self, t: float) -> tuple[np.ndarray, np.ndarray, int] | None:
         r = np.array(self._rows)
         r = r[(r[:, 0] <= t - self.lag_s) & (r[:, 3] > 0)]
         if len(r) < 3 or float(r[-1, 0] - r[0, 0]) < self.min_s * 0.9:
             return None
         dt = float(np.median(np.diff(r[:, 0])))
-        centre = float(np.median(r[:, 2]))
-        h = r[:, 2] - centre
-        k = math.sqrt(self.prior_s / max(dt, 1e-3)) * self.prior_shift
-        x = np.vstack([np.stack([np.ones(len(r)), np.maximum(h, 0.0), np.maximum(-h, 0.0)], axis=1),
-                       [[0.0, k, 0.0], [0.0, 0.0, k]]])
-        y = np.concatenate([r[:, 1], [0.0, 0.0]])
-        coef, _ = huber_fit(x, y, n_prior=2)
-        return (float(coef[0]), float(coef[1]), float(coef[2]), centre,
-                float(r[:, 2].min()), float(r[:, 2].max()))
+        n = max(3, round(self.near_s / max(dt, 1e-3)))
+        return r[:, 2].copy(), r[:, 1].copy(), n
 
 
 def _trunk_mid_x(im: np.ndarray) -> float:
