@@ -317,8 +317,8 @@ class CalfRollAnalyser(Analyser):
         # The hips dropping fast is when the model most often loses the body for a moment
         # (about a second on rendered clips): that gap does not end the spell.
         self.hips = _Backdated("hips_down", on=0.0, off=c.hips_up_margin_calf,
-                                  below=True, min_on_s=c.hips_down_min_s, min_off_s=c.min_off_s,
-                                  max_gap_s=c.rolling_grace_s + 0.5)
+                               below=True, min_on_s=c.hips_down_min_s, min_off_s=c.min_off_s,
+                               max_gap_s=c.rolling_grace_s + 0.5)
         self.side: str | None = side
         self._side_votes = TrailingWindow(2.0)
         self._axis = TrailingWindow(5.0)
@@ -563,8 +563,12 @@ class CalfRollAnalyser(Analyser):
         below the hips_down_calf line over the ankle. NaN until the set has a level."""
         if not math.isfinite(height) or len(self._set_clear) < 15:
             return NAN
-        level = float(np.percentile(self._set_clear, 80))
+        level = self._lifted_level()
         return max(height - (level - self.cfg.hips_sink_calf), height - self.cfg.hips_down_calf)
+
+    def _lifted_level(self) -> float:
+        """The hips' lifted level in this set: the 80th percentile of their heights so far."""
+        return float(np.percentile(self._set_clear, 80))
 
     def _sank_since(self, t_sunk: float) -> float:
         """When the hips began to sink: the last moment, in the 2 s before the smoothed
@@ -573,7 +577,7 @@ class CalfRollAnalyser(Analyser):
         down the drop and behind the 0.5 s median: 0.4-0.5 s after the hips left."""
         if not self._set_clear:
             return t_sunk
-        up = float(np.percentile(self._set_clear, 80)) - self.cfg.hips_up_margin_calf
+        up = self._lifted_level() - self.cfg.hips_up_margin_calf
         last = [tt for tt, h in self._height_hist if t_sunk - 2.0 <= tt <= t_sunk and h >= up]
         return last[-1] if last else t_sunk
 

@@ -223,27 +223,27 @@ class KneeTrack:
     _last: float = field(default=float("nan"), init=False)
     _in_range: bool = field(default=False, init=False)
 
-    def update(self, t: float, knee: float, hip: float) -> float:
+    def update(self, t: float, knee: float, midline: float) -> float:
         """Feed the knee's and the midline's sideways places (+ medial, share of leg length);
         returns the knee's inward shift beyond its learnt place (NaN while there is none)."""
         # A sample that read as caved in stays out of the learnt places, so a caving knee is
         # not learnt as where the knee sits; but not one judged beyond the learnt range of
         # the midline, or the knee's following a first rock could never be learnt.
         usable = 0.0 if self._last > self.suspect and self._in_range else 1.0
-        self._rows.append((t, knee, hip, usable))
+        self._rows.append((t, knee, midline, usable))
         if t - self._fit_t >= self.refit_s:
             self._fit, self._fit_t = self._refit(t), t
         if self._fit is None:
             self._last = float("nan")
             return self._last
-        hips, knees, n = self._fit
-        lo, hi = float(hips.min()), float(hips.max())
+        places, knees, n = self._fit
+        lo, hi = float(places.min()), float(places.max())
         # Further sideways than anything learnt, the knee may have gone inward with the
         # midline by up to follow_max times the excess: only what is beyond that is caving.
-        excess = max(lo - self.margin - hip, hip - hi - self.margin, 0.0)
+        excess = max(lo - self.margin - midline, midline - hi - self.margin, 0.0)
         self._in_range = excess == 0.0
-        h = min(max(hip, lo), hi)
-        near = np.argpartition(np.abs(hips - h), n)[:n] if len(hips) > n else slice(None)
+        h = min(max(midline, lo), hi)
+        near = np.argpartition(np.abs(places - h), n)[:n] if len(places) > n else slice(None)
         self._last = knee - float(np.median(knees[near])) - self.follow_max * excess
         return self._last
 
@@ -379,6 +379,7 @@ class DeepSquatAnalyser(Analyser):
             # The image's hip-above-knee height: a second opinion on depth (see _update).
             knee_y = np.nanmean([im[side_lm(s, "KNEE"), 1] for s in SIDES])
             m["hip_above_knee"] = (knee_y - hip_y) / leg if leg > 0 else nan
+            trunk_x = _trunk_mid_x(im)
             for s in SIDES:
                 # Medial = toward the other leg, whichever way the image is turned.
                 medial = 1.0 if im[side_lm(s, "HIP"), 0] < hip_mid_x else -1.0
@@ -396,7 +397,7 @@ class DeepSquatAnalyser(Analyser):
                 # and which follows the rock more closely than the hips alone (held-out
                 # renders: correlation with the true hip shift 0.96 for the shoulders' middle,
                 # 0.62 for the hips').
-                m[f"hip_medial_{s}"] = (_trunk_mid_x(im) - ank) * inward / leg if leg > 0 else nan
+                m[f"midline_medial_{s}"] = (trunk_x - ank) * inward / leg if leg > 0 else nan
                 # Toe-out from the world foot vector: its sideways part against its part
                 # toward the camera (the person faces it).
                 d = w[side_lm(s, "FOOT_INDEX")] - w[side_lm(s, "HEEL")]
@@ -407,7 +408,7 @@ class DeepSquatAnalyser(Analyser):
                       "left_sign"):
                 m[k] = nan
             for s in SIDES:
-                m[f"knee_medial_{s}"] = m[f"hip_medial_{s}"] = m[f"toe_out_deg_{s}"] = nan
+                m[f"knee_medial_{s}"] = m[f"midline_medial_{s}"] = m[f"toe_out_deg_{s}"] = nan
         return m
 
     def _smoothed(self, t: float, m: dict[str, float]) -> dict[str, float]:
@@ -618,8 +619,8 @@ class DeepSquatAnalyser(Analyser):
         as the hips rise or sink: rising out of the squat is not a caving knee); a knee far
         inside its ankle counts whatever its start."""
         cfg: DeepSquatConfig = self.cfg  # type: ignore[assignment]
-        x, hip = sm[f"knee_medial_{s}"], sm[f"hip_medial_{s}"]
-        if not (math.isfinite(x) and math.isfinite(hip)):
+        x, midline = sm[f"knee_medial_{s}"], sm[f"midline_medial_{s}"]
+        if not (math.isfinite(x) and math.isfinite(midline)):
             return float("nan")
         level = self._knee_level.get(s)
         if level is None:
@@ -632,7 +633,7 @@ class DeepSquatAnalyser(Analyser):
         track = self._knee_track.setdefault(s, KneeTrack(
             lag_s=cfg.baseline_s, min_s=cfg.baseline_s, margin=cfg.knee_hip_margin,
             suspect=cfg.valgus_off))
-        rel = track.update(t, x, hip) if same_depth else float("nan")
+        rel = track.update(t, x, midline) if same_depth else float("nan")
         # The knee's place against its ankle alone is judged only in a held squat: an arm
         # reaching across the legs or hips on the move throw the model's knees about.
         absolute = x - cfg.valgus_inside_ankle + cfg.valgus_on if settled else float("nan")

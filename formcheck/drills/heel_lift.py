@@ -351,7 +351,6 @@ class HeelContact:
         and it is gone when the hips come back; a lifted heel is judged then."""
         return dict(self._in_range)
 
-
     def _suspect_level(self, side: Side) -> float:
         sc = self._fit.scatter.get(side, 0.0) if self._fit is not None else 0.0
         return max(self.suspect_above, self.noise_suspect * sc)
